@@ -1,0 +1,51 @@
+"""GAN objectives on discriminator logits / critic scores.
+
+Each returns a scalar to minimise. Scores are cast to fp32 first, so the losses
+are exact under bf16 autocast.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+MODES = ("dcgan", "wgan", "wgan-gp")
+
+
+def discriminator_loss(mode: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """DCGAN: BCE-with-logits on real=1, fake=0. WGAN(-GP): E[D(fake)] - E[D(real)]."""
+    real_scores, fake_scores = real_scores.float(), fake_scores.float()
+    if mode == "dcgan":
+        # softplus(-x) = -log(sigmoid(x)): BCE without a saturating sigmoid layer.
+        return F.softplus(-real_scores).mean() + F.softplus(fake_scores).mean()
+    return fake_scores.mean() - real_scores.mean()
+
+
+def generator_loss(mode: str, fake_scores: torch.Tensor) -> torch.Tensor:
+    """DCGAN: the non-saturating -log D(G(z)). WGAN(-GP): -E[D(G(z))]."""
+    fake_scores = fake_scores.float()
+    if mode == "dcgan":
+        return F.softplus(-fake_scores).mean()
+    return -fake_scores.mean()
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+    """Gulrajani et al.'s E[(‖∇D(x̂)‖₂ - 1)²] on random interpolates x̂, in fp32.
+
+    Autocast is switched off: the penalty differentiates through a gradient, and
+    bf16 rounding there makes the norm too noisy to hold it at 1.
+    """
+    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    interpolates = torch.lerp(real.float(), fake.float(), alpha).requires_grad_(True)
+    with torch.autocast(real.device.type, enabled=False):
+        scores = critic(interpolates)
+        (grads,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
+    return (grads.flatten(1).norm(2, dim=1) - 1).square().mean()
+
+
+@torch.no_grad()
+def clip_weights(critic: nn.Module, clip: float) -> None:
+    """WGAN's Lipschitz constraint: every critic parameter into [-clip, clip]."""
+    for p in critic.parameters():
+        p.clamp_(-clip, clip)

@@ -1,0 +1,191 @@
+"""Train a DCGAN, WGAN or WGAN-GP face generator and export it as safetensors.
+
+    python train.py --mode dcgan --data ../shared/data/utkface64 --steps 5000
+
+Outputs go to --out (default runs/MODE): metrics.jsonl, sample grids, curves.png
+and the resumable state.pt; the EMA generator is exported to --export (default
+checkpoints/NAME.safetensors, NAME being the run folder's name).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import warnings
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from facegan.data import DataError, ImageBank, load_folder
+from facegan.export import EXPORT_DTYPES, export_generator
+from facegan.losses import MODES
+from facegan.models import IMAGE_SIZES, ModelConfig
+from facegan.training import STATE_FILE, TrainConfig, Trainer, resolve_device
+
+DEFAULT_DATA = Path("data")
+
+
+class UsageError(Exception):
+    """Bad input: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, not argparse's usage dump
+        raise UsageError(f"{message} (see --help)")
+
+
+def positive(kind):
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
+        if not value > 0 or (isinstance(value, float) and not math.isfinite(value)):
+            raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+        return value
+    return parse
+
+
+def non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0: {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mode", choices=MODES, default=None, help="GAN family (default dcgan; on --resume, the run's)")
+    p.add_argument("--data", help=f"folder of images, searched recursively (default ./{DEFAULT_DATA})")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=positive(int), help="generator updates to train for, in total (default 5000)")
+    length.add_argument("--epochs", type=positive(float), help="passes of the critic over the data set instead of --steps")
+    p.add_argument("--batch-size", type=positive(int), help="images per batch (default 128)")
+    p.add_argument("--image-size", type=int, choices=IMAGE_SIZES, help="image side in pixels (default 64)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: CUDA when there is one")
+    p.add_argument("--out", type=Path, help="run folder (default runs/MODE)")
+    p.add_argument("--export", type=Path, help="weights file (default checkpoints/NAME.safetensors, NAME = run folder name)")
+    p.add_argument("--export-dtype", choices=sorted(EXPORT_DTYPES), default="fp32", help="default fp32; fp16 halves the file")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its state.pt")
+    p.add_argument("--seed", type=int, help="seed for weights, noise and data order (default 0)")
+    p.add_argument("--compile", action="store_true", help="torch.compile G and D (ignored for wgan-gp)")
+    p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="fp32 instead of bf16 autocast")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    h = p.add_argument_group("hyper-parameters (defaults: the mode's recipe, see README)")
+    h.add_argument("--nz", type=positive(int), help="latent size (100)")
+    h.add_argument("--ngf", type=positive(int), help="generator width (64)")
+    h.add_argument("--ndf", type=positive(int), help="discriminator width (64)")
+    h.add_argument("--optimizer", choices=("adam", "rmsprop"), help="adam (dcgan, wgan-gp) or rmsprop (wgan)")
+    h.add_argument("--lr", type=positive(float), help="one learning rate for both networks")
+    h.add_argument("--lr-g", type=positive(float), help="generator learning rate")
+    h.add_argument("--lr-d", type=positive(float), help="discriminator / critic learning rate")
+    h.add_argument("--beta1", type=non_negative_float, help="Adam β1 (dcgan 0.5, wgan-gp 0.0)")
+    h.add_argument("--beta2", type=non_negative_float, help="Adam β2 (dcgan 0.999, wgan-gp 0.9)")
+    h.add_argument("--n-critic", type=positive(int), help="critic updates per generator update (dcgan 1, wgans 5)")
+    h.add_argument("--clip", type=positive(float), help="wgan: critic weight clip (0.01)")
+    h.add_argument("--gp-lambda", type=non_negative_float, help="wgan-gp: gradient-penalty weight (10)")
+    h.add_argument("--critic-warmup", action="store_true", default=None,
+                   help="wgan: 100 critic steps for the first 25 generator steps and every 500th (Arjovsky)")
+    h.add_argument("--critic-norm", choices=("batch", "layer", "none"), help="critic normalisation (wgan-gp: layer)")
+    h.add_argument("--ema-decay", type=non_negative_float, help="generator EMA decay (0.999)")
+    h.add_argument("--log-every", type=positive(int), help="steps between metrics rows (50)")
+    h.add_argument("--sample-every", type=positive(int), help="steps between sample grids (500)")
+    h.add_argument("--checkpoint-every", type=positive(int), help="steps between saved states (1000)")
+    return p
+
+
+def steps_for_epochs(epochs: float, data_size: int, config: TrainConfig) -> int:
+    per_epoch = data_size // config.batch_size
+    return max(1, math.ceil(epochs * per_epoch / config.n_critic))
+
+
+def new_config(args: argparse.Namespace, data: Path) -> TrainConfig:
+    if args.ema_decay is not None and args.ema_decay >= 1:
+        raise UsageError("--ema-decay must be below 1")
+    model = ModelConfig(**{k: v for k, v in dict(nz=args.nz, ngf=args.ngf, ndf=args.ndf,
+                                                  image_size=args.image_size).items() if v is not None})
+    return TrainConfig.for_mode(
+        args.mode or "dcgan", model=model, critic_norm=args.critic_norm, steps=args.steps,
+        batch_size=args.batch_size, optimizer=args.optimizer, lr_g=args.lr_g or args.lr, lr_d=args.lr_d or args.lr,
+        beta1=args.beta1, beta2=args.beta2, n_critic=args.n_critic, clip=args.clip, gp_lambda=args.gp_lambda,
+        critic_warmup=args.critic_warmup, ema_decay=args.ema_decay, seed=args.seed, amp=args.amp,
+        compile=args.compile or None, log_every=args.log_every, sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every, data=str(data),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    out = args.out or Path("runs") / (args.mode or "dcgan")
+    state_path = out / STATE_FILE
+    device = resolve_device(args.device)
+
+    if args.resume:
+        if not state_path.is_file():
+            raise UsageError(f"--resume: no {STATE_FILE} in {out} to continue from")
+        state = torch.load(state_path, map_location=device, weights_only=True)
+        config = TrainConfig.from_json(state["config"])
+        if args.mode and args.mode != config.mode:
+            raise UsageError(f"--resume: {out} is a {config.mode} run, not {args.mode}")
+        data = Path(args.data or config.data)
+    else:
+        if state_path.exists():
+            raise UsageError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
+        data = Path(args.data) if args.data else DEFAULT_DATA
+        if args.data is None and not data.is_dir():
+            raise UsageError(
+                "no training images: pass --data DIR, a folder of face images (searched recursively), "
+                "e.g. --data ../shared/data/utkface64, or put them in ./data"
+            )
+        config = new_config(args, data)
+    export_path = args.export or Path("checkpoints") / f"{out.name}.safetensors"
+    if export_path.suffix != ".safetensors":
+        raise UsageError(f"--export must end in .safetensors: {export_path}")
+
+    images = load_folder(data, config.model.image_size)
+    bank = ImageBank(images, config.batch_size, config.seed, device)
+    if args.epochs is not None:
+        config.steps = steps_for_epochs(args.epochs, len(bank), config)
+    elif args.resume and args.steps is not None:
+        config.steps = args.steps
+    if args.resume and config.steps <= state["step"]:
+        raise UsageError(f"--resume: the run is already at step {state['step']}; ask for more --steps")
+
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    trainer = Trainer(config, bank, device)
+    if args.resume:
+        trainer.load_state_dict(state)
+    print(f"{config.mode} on {device}: {len(bank)} images from {data}, batch {config.batch_size}, "
+          f"{config.steps} generator steps, bf16 autocast {'on' if config.amp else 'off'} → {out}", file=sys.stderr)
+    finished = trainer.run(config.steps, out, resumed=args.resume, progress=not args.no_progress)
+
+    info = {
+        "mode": config.mode, "steps": trainer.step, "images_seen": trainer.images_seen,
+        "dataset": data.resolve().name, "dataset_size": len(bank), "batch_size": config.batch_size,
+        "train_seconds": round(trainer.wall_time, 1), "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "train_config": json.loads(config.to_json()),
+    }
+    export_generator(trainer.sample_generator(), export_path, info, args.export_dtype)
+    print(f"exported the EMA generator ({args.export_dtype}) to {export_path}", file=sys.stderr)
+    if not finished:
+        print(f"stopped at step {trainer.step}; continue with --resume --out {out}", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    warnings.simplefilter("default")
+    warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
+    try:
+        sys.exit(main())
+    except (UsageError, DataError, ValueError) as error:
+        print(f"train.py: error: {error}", file=sys.stderr)
+        sys.exit(2)
