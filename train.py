@@ -181,11 +181,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    warnings.simplefilter("default")
+def cli(argv: list[str] | None = None) -> int:
+    """main() with bad input turned into one line on stderr and exit code 2."""
     warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
     try:
-        sys.exit(main())
+        return main(argv)
     except (UsageError, DataError, ValueError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
-        sys.exit(2)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

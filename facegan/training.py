@@ -231,8 +231,8 @@ class Trainer:
                     self._checkpoint(out_dir, started)
                     started = time.perf_counter()
         bar.close()
-        self._checkpoint(out_dir, started)
         self.save_samples(out_dir, final=True)
+        self._checkpoint(out_dir, started)
         rows = read_metrics(out_dir / "metrics.jsonl")
         if rows:
             plot_curves(rows, out_dir / "curves.png", title=f"{c.mode} · {Path(c.data).name}")
