@@ -132,14 +132,18 @@ class Trainer:
     def train_step(self) -> torch.Tensor:
         """One generator update and its critic updates; returns stats on the device (no sync)."""
         c, B, nz = self.config, self.config.batch_size, self.config.model.nz
+        critic_steps = self.critic_steps()
+        # With one critic step (DCGAN) the generator step reuses this step's fakes, as the
+        # tutorial does; WGANs draw fresh noise for the generator after their critic steps.
+        reuse_fakes = critic_steps == 1
         self.D.requires_grad_(True)
-        for _ in range(self.critic_steps()):
+        for _ in range(critic_steps):
             real = self.bank.batch(self.batches)
             self.batches += 1
-            with torch.no_grad(), self.autocast():
+            with torch.set_grad_enabled(reuse_fakes), self.autocast():
                 fake = self.g(torch.randn(B, nz, device=self.device))
             with self.autocast():
-                real_scores, fake_scores = self.d(real), self.d(fake)
+                real_scores, fake_scores = self.d(real), self.d(fake.detach())
                 loss_d = discriminator_loss(c.mode, real_scores, fake_scores)
             if c.mode == "wgan-gp":
                 loss_d = loss_d + c.gp_lambda * gradient_penalty(self.D, real, fake)
@@ -150,8 +154,11 @@ class Trainer:
                 clip_weights(self.D, c.clip)
 
         self.D.requires_grad_(False)  # no critic weight gradients in the generator step
+        if not reuse_fakes:
+            with self.autocast():
+                fake = self.g(torch.randn(B, nz, device=self.device))
         with self.autocast():
-            loss_g = generator_loss(c.mode, self.d(self.g(torch.randn(B, nz, device=self.device))))
+            loss_g = generator_loss(c.mode, self.d(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
