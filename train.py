@@ -10,11 +10,9 @@ checkpoints/NAME.safetensors, NAME being the run folder's name).
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import warnings
-from datetime import datetime, timezone
 from pathlib import Path
 
 import torch
@@ -22,6 +20,7 @@ import torch
 from facegan.data import DataError, ImageBank, load_folder
 from facegan.export import EXPORT_DTYPES, export_generator
 from facegan.losses import MODES
+from facegan.metrics import GeneratorScorer, MetricsError, inception_available
 from facegan.models import IMAGE_SIZES, ModelConfig
 from facegan.training import STATE_FILE, TrainConfig, Trainer, resolve_device
 
@@ -97,6 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--ema-decay", type=non_negative_float, help="generator EMA decay (0.999)")
     h.add_argument("--log-every", type=positive(int), help="steps between metrics rows (50)")
     h.add_argument("--sample-every", type=positive(int), help="steps between sample grids (500)")
+    h.add_argument("--eval-every", type=int, help="steps between FID/KID measurements; 0 turns them off "
+                   "(default: 2000 on CUDA when the Inception weights are installed, else 0)")
+    h.add_argument("--eval-num", type=positive(int), help="samples per FID/KID measurement (5000)")
     h.add_argument("--checkpoint-every", type=positive(int), help="steps between saved states (1000)")
     return p
 
@@ -117,7 +119,7 @@ def new_config(args: argparse.Namespace, data: Path) -> TrainConfig:
         beta1=args.beta1, beta2=args.beta2, n_critic=args.n_critic, clip=args.clip, gp_lambda=args.gp_lambda,
         critic_warmup=args.critic_warmup, ema_decay=args.ema_decay, seed=args.seed, amp=args.amp,
         compile=args.compile or None, log_every=args.log_every, sample_every=args.sample_every,
-        checkpoint_every=args.checkpoint_every, data=str(data),
+        checkpoint_every=args.checkpoint_every, eval_every=args.eval_every, eval_num=args.eval_num, data=str(data),
     )
 
 
@@ -144,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
                 "no training images: pass --data DIR, a folder of face images (searched recursively), "
                 "e.g. --data ../shared/data/utkface64, or put them in ./data"
             )
+        if args.eval_every is None:
+            args.eval_every = 2000 if device.type == "cuda" and inception_available() else 0
+        if args.eval_every < 0:
+            raise UsageError("--eval-every must be 0 (off) or a positive number of steps")
         config = new_config(args, data)
     export_path = args.export or Path("checkpoints") / f"{out.name}.safetensors"
     if export_path.suffix != ".safetensors":
@@ -165,15 +171,12 @@ def main(argv: list[str] | None = None) -> int:
         trainer.load_state_dict(state)
     print(f"{config.mode} on {device}: {len(bank)} images from {data}, batch {config.batch_size}, "
           f"{config.steps} generator steps, bf16 autocast {'on' if config.amp else 'off'} → {out}", file=sys.stderr)
-    finished = trainer.run(config.steps, out, resumed=args.resume, progress=not args.no_progress)
+    scorer = None
+    if config.eval_every:
+        scorer = GeneratorScorer(data, config.model.image_size, device, config.eval_num)
+    finished = trainer.run(config.steps, out, resumed=args.resume, progress=not args.no_progress, scorer=scorer)
 
-    info = {
-        "mode": config.mode, "steps": trainer.step, "images_seen": trainer.images_seen,
-        "dataset": data.resolve().name, "dataset_size": len(bank), "batch_size": config.batch_size,
-        "train_seconds": round(trainer.wall_time, 1), "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "train_config": json.loads(config.to_json()),
-    }
-    export_generator(trainer.sample_generator(), export_path, info, args.export_dtype)
+    export_generator(trainer.sample_generator(), export_path, trainer.export_info(), args.export_dtype)
     print(f"exported the EMA generator ({args.export_dtype}) to {export_path}", file=sys.stderr)
     if not finished:
         print(f"stopped at step {trainer.step}; continue with --resume --out {out}", file=sys.stderr)
@@ -186,7 +189,7 @@ def cli(argv: list[str] | None = None) -> int:
     warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
     try:
         return main(argv)
-    except (UsageError, DataError, ValueError) as error:
+    except (UsageError, DataError, MetricsError, ValueError) as error:
         print(f"train.py: error: {error}", file=sys.stderr)
         return 2
 

@@ -77,3 +77,14 @@ def load_generator(path: str | Path) -> tuple[Generator, dict]:
         first_line = str(error).strip().splitlines()[0]
         raise CheckpointError(f"{Path(path).name}: weights do not match its config ({first_line})") from None
     return generator.eval(), meta
+
+
+def update_metadata(path: str | Path, extra: dict) -> None:
+    """Merge extra into a weights file's FaceGAN metadata (tensors untouched), atomically."""
+    meta = read_metadata(path)
+    path = Path(path)
+    with safe_open(path, "pt") as f:
+        tensors = {name: f.get_tensor(name) for name in f.keys()}
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps({**meta, **extra})})
+    os.replace(tmp, path)

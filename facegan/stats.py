@@ -30,19 +30,23 @@ def read_metrics(path: str | Path) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
+CURVES = {"loss_d": "discriminator / critic loss", "loss_g": "generator loss",
+          "wasserstein": "E[D(x)] - E[D(G(z))]", "fid": "FID (EMA generator)"}
+
+
 def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
-    """Losses (and the critic's Wasserstein estimate, for WGANs) against images seen."""
+    """Losses, the critic's Wasserstein estimate and FID (where measured) against images seen."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    seen = [r["images_seen"] for r in rows]
-    keys = [k for k in ("loss_d", "loss_g", "wasserstein") if rows and k in rows[0]]
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3), squeeze=False)
-    for ax, key in zip(axes[0], keys):
-        ax.plot(seen, [r[key] for r in rows], lw=1)
-        ax.set_title(key)
+    series = {key: [(r["images_seen"], r[key]) for r in rows if key in r] for key in CURVES}
+    series = {key: points for key, points in series.items() if points}
+    fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
+    for ax, (key, points) in zip(axes[0], series.items()):
+        ax.plot(*zip(*points), lw=1, marker="o" if key == "fid" else None)
+        ax.set_title(CURVES[key])
         ax.set_xlabel("real images seen")
         ax.grid(alpha=0.3)
     fig.suptitle(title)

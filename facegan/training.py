@@ -15,14 +15,18 @@ import os
 import signal
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Callable
 
 import torch
 from tqdm import tqdm
 
 from .data import ImageBank
+from .export import export_generator
 from .losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
 from .models import Discriminator, Generator, ModelConfig, refresh_batchnorm_stats
+from .metrics import Scores
 from .sampling import save_grid, seeded_noise
 from .stats import MetricsLog, plot_curves, read_metrics
 
@@ -56,6 +60,8 @@ class TrainConfig:
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 1000
+    eval_every: int = 0  # steps between FID/KID measurements (0: never)
+    eval_num: int = 5000  # samples per measurement
     data: str = ""
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -115,6 +121,7 @@ class Trainer:
         self.step = 0  # generator updates done
         self.batches = 0  # real batches consumed
         self.wall_time = 0.0
+        self.best_fid = float("inf")
 
     @property
     def images_seen(self) -> int:
@@ -185,7 +192,7 @@ class Trainer:
             "config": self.config.to_json(),
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
-            "step": self.step, "batches": self.batches, "wall_time": self.wall_time,
+            "step": self.step, "batches": self.batches, "wall_time": self.wall_time, "best_fid": self.best_fid,
             "rng_cpu": torch.get_rng_state(),
         }
         if self.device.type == "cuda":
@@ -196,6 +203,7 @@ class Trainer:
         for name in ("G", "D", "G_ema", "opt_g", "opt_d"):
             getattr(self, name).load_state_dict(state[name])
         self.step, self.batches, self.wall_time = state["step"], state["batches"], state["wall_time"]
+        self.best_fid = state["best_fid"]
         torch.set_rng_state(state["rng_cpu"])
         if self.device.type == "cuda" and "rng_cuda" in state:
             torch.cuda.set_rng_state(state["rng_cuda"], self.device)
@@ -207,8 +215,25 @@ class Trainer:
         os.replace(tmp, path)
 
     # --- the run -----------------------------------------------------------
-    def run(self, total_steps: int, out_dir: Path, resumed: bool = False, progress: bool = True) -> bool:
-        """Train up to total_steps; returns False if stopped early by SIGINT/SIGTERM."""
+    def export_info(self) -> dict:
+        """What an exported generator's metadata says about its training."""
+        c = self.config
+        return {
+            "mode": c.mode, "steps": self.step, "images_seen": self.images_seen,
+            "dataset": Path(c.data).resolve().name, "dataset_size": len(self.bank), "batch_size": c.batch_size,
+            "train_seconds": round(self.wall_time, 1),
+            "device": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu",
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "train_config": dataclasses.asdict(c),
+        }
+
+    def run(self, total_steps: int, out_dir: Path, resumed: bool = False, progress: bool = True,
+            scorer: Callable[[Generator], Scores] | None = None) -> bool:
+        """Train up to total_steps; returns False if stopped early by SIGINT/SIGTERM.
+
+        With a scorer and eval_every > 0, FID/KID rows join metrics.jsonl and the
+        best-FID EMA generator is kept as best.safetensors.
+        """
         c = self.config
         out_dir.mkdir(parents=True, exist_ok=True)
         log = MetricsLog(out_dir / "metrics.jsonl", resume_step=self.step if resumed else None)
@@ -234,6 +259,8 @@ class Trainer:
                     rows_since, last_time, last_seen = 0, now, self.images_seen
                 if self.step % c.sample_every == 0:
                     self.save_samples(out_dir)
+                if scorer is not None and c.eval_every and self.step % c.eval_every == 0:
+                    self.evaluate(scorer, log, out_dir)
                 if self.step % c.checkpoint_every == 0:
                     self._checkpoint(out_dir, started)
                     started = time.perf_counter()
@@ -244,6 +271,14 @@ class Trainer:
         if rows:
             plot_curves(rows, out_dir / "curves.png", title=f"{c.mode} · {Path(c.data).name}")
         return not stop.requested
+
+    def evaluate(self, scorer: Callable[[Generator], Scores], log: MetricsLog, out_dir: Path) -> None:
+        scores = scorer(self.sample_generator())
+        log.append({"step": self.step, "images_seen": self.images_seen, **scores.as_dict()})
+        tqdm.write(f"step {self.step}: FID {scores.fid:.2f}, KID {scores.kid:.4f} ({scores.num} samples)")
+        if scores.fid < self.best_fid:
+            self.best_fid = scores.fid
+            export_generator(self.G_ema, out_dir / "best.safetensors", {**self.export_info(), "metrics": scores.as_dict()})
 
     def _checkpoint(self, out_dir: Path, started: float) -> None:
         self.wall_time += time.perf_counter() - started

@@ -12,6 +12,7 @@ from safetensors import safe_open
 
 import train
 from facegan.export import load_generator
+from facegan.metrics import inception_available
 from facegan.training import STATE_FILE
 from tests.conftest import TINY
 
@@ -160,3 +161,13 @@ def test_sigterm_saves_a_resumable_state(tmp_path, image_folder):
     state = load_state(out / STATE_FILE)
     assert 0 < state["step"] < 100000
     assert load_generator(tmp_path / "g.safetensors")[1]["steps"] == state["step"]
+
+
+@pytest.mark.skipif(not inception_available(), reason="Inception weights not installed")
+def test_eval_every_logs_fid_and_keeps_the_best_generator(tmp_path, image_folder):
+    assert run(tmp_path, image_folder, "--steps", "4", "--eval-every", "2", "--eval-num", "12") == 0
+    rows = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    fids = [r for r in rows if "fid" in r]
+    assert [r["step"] for r in fids] == [2, 4]
+    best = load_generator(tmp_path / "run" / "best.safetensors")[1]
+    assert best["metrics"]["fid"] == min(r["fid"] for r in fids) and best["metrics"]["num"] == 12
