@@ -204,9 +204,9 @@ class Trainer:
             getattr(self, name).load_state_dict(state[name])
         self.step, self.batches, self.wall_time = state["step"], state["batches"], state["wall_time"]
         self.best_fid = state["best_fid"]
-        torch.set_rng_state(state["rng_cpu"])
+        torch.set_rng_state(state["rng_cpu"].cpu())  # map_location may have moved it
         if self.device.type == "cuda" and "rng_cuda" in state:
-            torch.cuda.set_rng_state(state["rng_cuda"], self.device)
+            torch.cuda.set_rng_state(state["rng_cuda"].cpu(), self.device)
 
     def save_state(self, path: Path) -> None:
         """Atomic: a crash mid-write leaves the previous state intact."""

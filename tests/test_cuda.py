@@ -30,3 +30,12 @@ def test_image_bank_lives_on_the_gpu():
     bank = ImageBank(torch.randint(0, 256, (20, 3, 8, 8), dtype=torch.uint8), 4, 0, torch.device("cuda"))
     batch = bank.batch(7)
     assert batch.is_cuda and batch.shape == (4, 3, 8, 8) and batch.abs().max() <= 1
+
+
+def test_resume_on_cuda(tmp_path, image_folder):
+    # torch.load(map_location="cuda") moves the saved CPU RNG state to the GPU; resume must cope.
+    args = ["--data", str(image_folder), "--device", "cuda", "--out", str(tmp_path / "run"),
+            "--export", str(tmp_path / "g.safetensors"), "--eval-every", "0", *TINY]
+    assert train.cli([*args, "--steps", "2"]) == 0
+    assert train.cli([*args, "--steps", "4", "--resume"]) == 0
+    assert load_generator(tmp_path / "g.safetensors")[1]["steps"] == 4
