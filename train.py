@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 
 from facegan.data import DataError, ImageBank, load_folder
-from facegan.export import EXPORT_DTYPES, export_generator
+from facegan.export import EXPORT_DTYPES, export_generator, export_training_record
 from facegan.losses import MODES
 from facegan.metrics import GeneratorScorer, MetricsError, inception_available
 from facegan.models import IMAGE_SIZES, ModelConfig
@@ -177,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     finished = trainer.run(config.steps, out, resumed=args.resume, progress=not args.no_progress, scorer=scorer)
 
     export_generator(trainer.sample_generator(), export_path, trainer.export_info(), args.export_dtype)
+    export_training_record(out, export_path)
     print(f"exported the EMA generator ({args.export_dtype}) to {export_path}", file=sys.stderr)
     if not finished:
         print(f"stopped at step {trainer.step}; continue with --resume --out {out}", file=sys.stderr)

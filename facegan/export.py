@@ -16,6 +16,7 @@ from safetensors.torch import save_file
 
 from . import __version__
 from .models import Generator, ModelConfig
+from .stats import downsample, read_metrics
 
 METADATA_KEY = "facegan"
 EXPORT_DTYPES = {"fp32": torch.float32, "fp16": torch.float16}
@@ -88,3 +89,33 @@ def update_metadata(path: str | Path, extra: dict) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps({**meta, **extra})})
     os.replace(tmp, path)
+
+
+def export_training_record(run_dir: str | Path, export_path: str | Path, grids: int = 6) -> None:
+    """Small files beside an export that let the app show how training went.
+
+    NAME.metrics.jsonl: the run's metrics, downsampled to a few hundred rows.
+    NAME.progress/step_N.png: the fixed-noise grids of up to `grids` snapshots
+    along the run (and the last), cut to their first 4×4 faces.
+    """
+    from PIL import Image
+
+    run_dir, export_path = Path(run_dir), Path(export_path)
+    stem = export_path.with_suffix("")
+    metrics = run_dir / "metrics.jsonl"
+    if metrics.exists():
+        rows = downsample(read_metrics(metrics))
+        stem.with_suffix(".metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    snapshots = sorted(run_dir.glob("samples_[0-9]*.png"))
+    if not snapshots:
+        return
+    picks = sorted({snapshots[round(i * (len(snapshots) - 1) / max(grids - 1, 1))] for i in range(grids)})
+    progress = Path(f"{stem}.progress")
+    progress.mkdir(exist_ok=True)
+    for old in progress.glob("step_*.png"):
+        old.unlink()
+    size = read_metadata(export_path)["model"]["image_size"]
+    cell = size + 2  # save_grid's padding
+    for snapshot in picks:
+        with Image.open(snapshot) as image:
+            image.crop((0, 0, 4 * cell + 2, 4 * cell + 2)).save(progress / f"step_{snapshot.stem.split('_')[1]}.png")

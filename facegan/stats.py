@@ -53,3 +53,21 @@ def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def downsample(rows: list[dict], max_rows: int = 300) -> list[dict]:
+    """At most max_rows training rows, each the mean of a run of consecutive rows.
+
+    Evaluation rows (those with "fid") are few and all kept; step and images_seen
+    come from the last row of each run.
+    """
+    train = [r for r in rows if "loss_d" in r]
+    evals = [r for r in rows if "fid" in r]
+    size = max(1, -(-len(train) // max_rows))
+    merged = []
+    for i in range(0, len(train), size):
+        chunk = train[i:i + size]
+        row = {k: sum(r[k] for r in chunk) / len(chunk) for k in chunk[-1]}
+        row.update(step=chunk[-1]["step"], images_seen=chunk[-1]["images_seen"])
+        merged.append(row)
+    return sorted(merged + evals, key=lambda r: (r["step"], "fid" in r))

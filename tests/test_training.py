@@ -171,3 +171,22 @@ def test_eval_every_logs_fid_and_keeps_the_best_generator(tmp_path, image_folder
     assert [r["step"] for r in fids] == [2, 4]
     best = load_generator(tmp_path / "run" / "best.safetensors")[1]
     assert best["metrics"]["fid"] == min(r["fid"] for r in fids) and best["metrics"]["num"] == 12
+
+
+def test_export_writes_a_training_record_for_the_app(tmp_path, image_folder):
+    from PIL import Image
+    assert run(tmp_path, image_folder, "--steps", "8", "--sample-every", "1", "--log-every", "1") == 0
+    rows = [json.loads(line) for line in (tmp_path / "run.metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == list(range(1, 9))
+    grids = sorted((tmp_path / "run.progress").glob("step_*.png"))
+    assert len(grids) == 6 and grids[-1].name == "step_0000008.png"
+    assert Image.open(grids[0]).size == (4 * 34 + 2, 4 * 34 + 2)  # 4×4 faces of 32 px, 2 px padding
+
+
+def test_downsample_keeps_evaluations_and_averages_the_rest():
+    from facegan.stats import downsample
+    rows = [{"step": s, "images_seen": s * 8, "loss_d": float(s), "loss_g": 0.0} for s in range(1, 1001)]
+    rows.insert(500, {"step": 500, "images_seen": 4000, "fid": 42.0})
+    out = downsample(rows, max_rows=100)
+    assert len([r for r in out if "loss_d" in r]) == 100 and [r["fid"] for r in out if "fid" in r] == [42.0]
+    assert out[0]["loss_d"] == sum(range(1, 11)) / 10 and out[-1]["step"] == 1000
