@@ -1,18 +1,74 @@
-"""Noise, generation and image grids: what both training snapshots and the app need."""
+"""Noise, interpolation, generation and image grids: what training snapshots and the app need."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import torch
+from PIL import Image
 from torchvision.utils import make_grid, save_image
 
 from .models import Generator
 
 
 def seeded_noise(n: int, nz: int, seed: int, device: torch.device | str = "cpu") -> torch.Tensor:
-    """N×nz standard-normal latents that depend only on (seed, n, nz): same seed, same faces."""
-    return torch.randn(n, nz, generator=torch.Generator().manual_seed(seed)).to(device)
+    """N×nz standard-normal latents from a seed: same seed, same faces.
+
+    Drawn row by row, because the CPU generator's output for one big tensor depends
+    on its size; this way face k of a seed stays the same whatever n is.
+    """
+    rng = torch.Generator().manual_seed(seed)
+    return torch.stack([torch.randn(nz, generator=rng) for _ in range(n)]).to(device)
+
+
+def truncate(z: torch.Tensor, scale: float) -> torch.Tensor:
+    """Scale latents towards the mean: below 1, less variety and fewer artefacts."""
+    return z * scale
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    return a + (b - a) * t
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    """Spherical interpolation of direction, linear of length.
+
+    A straight line between two Gaussian latents cuts through the low-norm middle
+    of the distribution, where generators produce washed-out faces; walking the
+    great circle keeps ‖z‖ between the endpoints' norms. t=0 and t=1 return the
+    endpoints exactly.
+    """
+    if t <= 0:
+        return a.clone()
+    if t >= 1:
+        return b.clone()
+    na, nb = a.norm(dim=-1, keepdim=True), b.norm(dim=-1, keepdim=True)
+    ua, ub = a / na, b / nb
+    omega = torch.arccos((ua * ub).sum(-1, keepdim=True).clamp(-1, 1))
+    so = torch.sin(omega)
+    direction = torch.where(so < 1e-6, lerp(ua, ub, t),
+                            (torch.sin((1 - t) * omega) * ua + torch.sin(t * omega) * ub) / so.clamp_min(1e-12))
+    direction = direction / direction.norm(dim=-1, keepdim=True)
+    return direction * lerp(na, nb, t)
+
+
+def interpolate(a: torch.Tensor, b: torch.Tensor, ts: list[float], method: str = "slerp") -> torch.Tensor:
+    """One latent per t, stacked: a batch that renders a whole walk in one forward pass."""
+    step = slerp if method == "slerp" else lerp
+    return torch.stack([step(a, b, t) for t in ts])
+
+
+@torch.inference_mode()
+def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Tensor:
+    """uint8 N×3×H×W images for display, under bf16 autocast when fast.
+
+    bf16 with a channels_last generator ran a 64-face grid ~2.5× faster than fp32
+    on this CPU, and moved pixels by at most a few uint8 levels (tests bound it).
+    """
+    device = next(generator.parameters()).device
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast):
+        return to_uint8(generator(z.to(device)).float())
 
 
 @torch.inference_mode()
@@ -34,3 +90,22 @@ def grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> tor
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> None:
     save_image(grid(images.float().cpu(), nrow), path, normalize=True, value_range=(-1, 1))
+
+
+def to_pil(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> Image.Image:
+    """uint8 N×3×H×W → one PIL grid (white padding), or the image itself when N=1."""
+    if len(images) == 1:
+        return Image.fromarray(images[0].permute(1, 2, 0).cpu().numpy())
+    nrow = nrow or max(1, int(len(images) ** 0.5 + 0.999))
+    canvas = make_grid(images.cpu(), nrow=nrow, padding=padding, pad_value=255)
+    return Image.fromarray(canvas.permute(1, 2, 0).numpy())
+
+
+def gif_bytes(frames: torch.Tensor, duration_ms: int = 80, bounce: bool = True) -> bytes:
+    """uint8 N×3×H×W frames as a looping GIF (there and back again when bounce)."""
+    pictures = [Image.fromarray(f.permute(1, 2, 0).cpu().numpy()) for f in frames]
+    if bounce and len(pictures) > 2:
+        pictures += pictures[-2:0:-1]
+    buffer = io.BytesIO()
+    pictures[0].save(buffer, format="GIF", save_all=True, append_images=pictures[1:], duration=duration_ms, loop=0)
+    return buffer.getvalue()

@@ -36,3 +36,52 @@ def write_images(folder: Path, count: int, seed: int = 0) -> Path:
 @pytest.fixture
 def image_folder(tmp_path) -> Path:
     return write_images(tmp_path / "faces", 40)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoints(tmp_path_factory) -> Path:
+    """Two small exported generators, their training record, and one corrupt file."""
+    import json
+
+    from facegan.export import export_generator
+    from facegan.models import Generator, ModelConfig
+
+    folder = tmp_path_factory.mktemp("checkpoints")
+    for i, mode in enumerate(["dcgan", "wgan"]):
+        import torch
+
+        torch.manual_seed(i)
+        export_generator(Generator(ModelConfig(ngf=8, image_size=32)).eval(), folder / f"{mode}.safetensors",
+                         {"mode": mode, "steps": 100 * (i + 1), "images_seen": 12800,
+                          "metrics": {"fid": 99.5, "kid": 0.1, "kid_std": 0.01, "num": 50, "reference": "toy",
+                                      "reference_size": 40}})
+    rows = [{"step": s, "images_seen": s * 8, "loss_d": 1.0 / s, "loss_g": 2.0, "wasserstein": 0.5} for s in range(1, 6)]
+    (folder / "dcgan.metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    (folder / "dcgan.progress").mkdir()
+    Image.new("RGB", (138, 138), (200, 100, 50)).save(folder / "dcgan.progress" / "step_0000005.png")
+    (folder / "broken.safetensors").write_bytes(b"\x00" * 64)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def app_url(tiny_checkpoints):
+    """The studio over the tiny checkpoints, launched in this process on a free port."""
+    import os
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from facegan.ui import create_app
+
+    demo = create_app(tiny_checkpoints)
+    port = free_port()
+    demo.queue(default_concurrency_limit=2, max_size=64).launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/"
+    demo.close()
