@@ -120,7 +120,7 @@ def build(gallery: Gallery, notices: list[str]) -> gr.Blocks:
             with gr.Tab("Samples", id="samples"):
                 with gr.Row():
                     model = gr.Dropdown(names, value=names[0], label="Model")
-                    seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=MAX_SEED)
+                    seed = gr.Number(0, precision=0, label="Seed")
                     lucky = gr.Button("🎲 Random seed", size="sm")
                 with gr.Row():
                     count = gr.Slider(1, MAX_FACES, value=16, step=1, label="Faces")
@@ -134,8 +134,8 @@ def build(gallery: Gallery, notices: list[str]) -> gr.Blocks:
             with gr.Tab("Interpolation", id="interpolation"):
                 with gr.Row():
                     i_model = gr.Dropdown(names, value=names[0], label="Model")
-                    seed_a = gr.Number(1, precision=0, label="Seed A", minimum=0, maximum=MAX_SEED)
-                    seed_b = gr.Number(2, precision=0, label="Seed B", minimum=0, maximum=MAX_SEED)
+                    seed_a = gr.Number(1, precision=0, label="Seed A")
+                    seed_b = gr.Number(2, precision=0, label="Seed B")
                     method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
                     i_scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Truncation")
                 with gr.Row():
@@ -155,10 +155,10 @@ def build(gallery: Gallery, notices: list[str]) -> gr.Blocks:
 
             with gr.Tab("Compare", id="compare"):
                 with gr.Row():
-                    c_seed = gr.Number(0, precision=0, label="Seed", minimum=0, maximum=MAX_SEED)
+                    c_seed = gr.Number(0, precision=0, label="Seed")
                     c_count = gr.Slider(1, MAX_COMPARE, value=9, step=1, label="Faces per model")
                     c_scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Truncation")
-                side = gr.Gallery(label="Same latents, every model", columns=len(names), height="auto",
+                side = gr.Gallery(label="Same latents, every model", columns=len(names), height="auto", format="png",
                                   object_fit="contain", elem_id="compare-gallery")
                 gr.on([demo.load, c_seed.change, c_count.change, c_scale.change], studio.compare,
                       [c_seed, c_count, c_scale], side, api_name="compare", trigger_mode="always_last")
