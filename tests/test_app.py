@@ -205,3 +205,20 @@ def test_app_reads_server_settings_from_the_environment(tiny_checkpoints):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_readme_has_a_valid_spaces_header():
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "README.md").read_text()
+    assert text.startswith("---\n")
+    header = yaml.safe_load(text.split("---\n")[1])
+    pinned = [line.split("==")[1] for line in (root / "requirements.txt").read_text().splitlines()
+              if line.startswith("gradio==")]
+    assert header["sdk"] == "gradio" and [header["sdk_version"]] == pinned
+    assert header["app_file"] == "app.py" and (root / header["app_file"]).exists()
+    assert {"title", "emoji", "license", "short_description"} <= set(header)
+    assert len(header["short_description"]) <= 60
+    for weights in (root / "checkpoints").glob("*.safetensors"):
+        assert weights.stat().st_size < 10 * 2**20, f"{weights.name} needs LFS on a Space"
