@@ -17,7 +17,9 @@ from pathlib import Path
 
 import torch
 
+from facegan import distributed
 from facegan.data import DataError, ImageBank, load_folder
+from facegan.distributed import World
 from facegan.export import EXPORT_DTYPES, export_generator, export_training_record
 from facegan.losses import MODES
 from facegan.metrics import GeneratorScorer, MetricsError, inception_available
@@ -76,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile G and D (ignored for wgan-gp)")
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="fp32 instead of bf16 autocast")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--sync-bn", action="store_true", help="under torchrun on CUDA: BatchNorm over the global batch")
 
     h = p.add_argument_group("hyper-parameters (defaults: the mode's recipe, see README)")
     h.add_argument("--nz", type=positive(int), help="latent size (100)")
@@ -93,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--critic-warmup", action="store_true", default=None,
                    help="wgan: 100 critic steps for the first 25 generator steps and every 500th (Arjovsky)")
     h.add_argument("--critic-norm", choices=("batch", "layer", "none"), help="critic normalisation (wgan-gp: layer)")
+    h.add_argument("--generator-norm", choices=("batch", "none"), help="generator normalisation (batch)")
     h.add_argument("--ema-decay", type=non_negative_float, help="generator EMA decay (0.999)")
     h.add_argument("--log-every", type=positive(int), help="steps between metrics rows (50)")
     h.add_argument("--sample-every", type=positive(int), help="steps between sample grids (500)")
@@ -103,16 +107,11 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def steps_for_epochs(epochs: float, data_size: int, config: TrainConfig) -> int:
-    per_epoch = data_size // config.batch_size
-    return max(1, math.ceil(epochs * per_epoch / config.n_critic))
-
-
 def new_config(args: argparse.Namespace, data: Path) -> TrainConfig:
     if args.ema_decay is not None and args.ema_decay >= 1:
         raise UsageError("--ema-decay must be below 1")
-    model = ModelConfig(**{k: v for k, v in dict(nz=args.nz, ngf=args.ngf, ndf=args.ndf,
-                                                  image_size=args.image_size).items() if v is not None})
+    model = ModelConfig(**{k: v for k, v in dict(nz=args.nz, ngf=args.ngf, ndf=args.ndf, image_size=args.image_size,
+                                                  generator_norm=args.generator_norm).items() if v is not None})
     return TrainConfig.for_mode(
         args.mode or "dcgan", model=model, critic_norm=args.critic_norm, steps=args.steps,
         batch_size=args.batch_size, optimizer=args.optimizer, lr_g=args.lr_g or args.lr, lr_d=args.lr_d or args.lr,
@@ -125,9 +124,17 @@ def new_config(args: argparse.Namespace, data: Path) -> TrainConfig:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    world, device = distributed.init(resolve_device(args.device))
+    try:
+        return train(args, world, device)
+    finally:
+        distributed.shutdown(world)
+
+
+def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
     out = args.out or Path("runs") / (args.mode or "dcgan")
     state_path = out / STATE_FILE
-    device = resolve_device(args.device)
+    say = (lambda message: print(message, file=sys.stderr)) if world.is_main else (lambda message: None)
 
     if args.resume:
         if not state_path.is_file():
@@ -155,10 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     if export_path.suffix != ".safetensors":
         raise UsageError(f"--export must end in .safetensors: {export_path}")
 
+    if args.sync_bn:
+        config.sync_bn = True
+    if config.sync_bn and not (world.enabled and device.type == "cuda"):
+        raise UsageError("--sync-bn needs torchrun on CUDA GPUs (SyncBatchNorm has no CPU version); "
+                         "without it BatchNorm statistics are per rank")
+
     images = load_folder(data, config.model.image_size)
-    bank = ImageBank(images, config.batch_size, config.seed, device)
+    bank = ImageBank(images, config.batch_size, config.seed, device, world)
     if args.epochs is not None:
-        config.steps = steps_for_epochs(args.epochs, len(bank), config)
+        config.steps = max(1, math.ceil(args.epochs * bank.per_epoch / config.n_critic))
     elif args.resume and args.steps is not None:
         config.steps = args.steps
     if args.resume and config.steps <= state["step"]:
@@ -166,21 +179,27 @@ def main(argv: list[str] | None = None) -> int:
 
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    trainer = Trainer(config, bank, device)
+    trainer = Trainer(config, bank, device, world)
     if args.resume:
         trainer.load_state_dict(state)
-    print(f"{config.mode} on {device}: {len(bank)} images from {data}, batch {config.batch_size}, "
-          f"{config.steps} generator steps, bf16 autocast {'on' if config.amp else 'off'} → {out}", file=sys.stderr)
+    batch = (f"batch {config.batch_size}" if not world.enabled else
+             f"global batch {config.batch_size * world.size} = {config.batch_size} per rank × {world.size} ranks, "
+             f"BatchNorm {'synchronised' if config.sync_bn else 'per rank'}")
+    say(f"{config.mode} on {device}: {len(bank)} images from {data}, {batch}, "
+        f"{config.steps} generator steps, bf16 autocast {'on' if config.amp else 'off'} → {out}")
     scorer = None
-    if config.eval_every:
+    if config.eval_every and world.is_main:
         scorer = GeneratorScorer(data, config.model.image_size, device, config.eval_num)
     finished = trainer.run(config.steps, out, resumed=args.resume, progress=not args.no_progress, scorer=scorer)
+    if world.enabled:
+        say(f"weights identical on all {world.size} ranks")
 
-    export_generator(trainer.sample_generator(), export_path, trainer.export_info(), args.export_dtype)
-    export_training_record(out, export_path)
-    print(f"exported the EMA generator ({args.export_dtype}) to {export_path}", file=sys.stderr)
+    if world.is_main:
+        export_generator(trainer.sample_generator(), export_path, trainer.export_info(), args.export_dtype)
+        export_training_record(out, export_path)
+    say(f"exported the EMA generator ({args.export_dtype}) to {export_path}")
     if not finished:
-        print(f"stopped at step {trainer.step}; continue with --resume --out {out}", file=sys.stderr)
+        say(f"stopped at step {trainer.step}; continue with --resume --out {out}")
         return 130
     return 0
 

@@ -22,6 +22,8 @@ from PIL import Image
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
+from .distributed import World
+
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 CACHE_FORMAT = 1
 
@@ -149,31 +151,36 @@ class ImageBank:
     """The data set resident on the training device, served as fixed-shape batches.
 
     Batch k of the run is a pure function of (seed, k): epoch k // per_epoch is a
-    seeded permutation, so resuming needs only the batch counter. The last partial
-    batch of each epoch is dropped to keep shapes fixed (cudnn.benchmark, compile).
+    seeded permutation, so resuming needs only the batch counter. Under torchrun the
+    permutation is cut into global batches of batch_size × world.size and each rank
+    takes its own disjoint slice. The last partial batch of each epoch is dropped to
+    keep shapes fixed (cudnn.benchmark, compile).
     """
 
-    def __init__(self, images: torch.Tensor, batch_size: int, seed: int, device: torch.device) -> None:
-        if batch_size > len(images):
-            raise DataError(f"batch size {batch_size} is larger than the data set ({len(images)} images)")
+    def __init__(self, images: torch.Tensor, batch_size: int, seed: int, device: torch.device,
+                 world: World = World()) -> None:
+        global_batch = batch_size * world.size
+        if global_batch > len(images):
+            raise DataError(f"batch size {global_batch} is larger than the data set ({len(images)} images)")
         self.images = images.to(device).contiguous(memory_format=torch.channels_last)
-        self.batch_size = batch_size
-        self.seed = seed
-        self.per_epoch = len(images) // batch_size
+        self.batch_size, self.seed, self.world = batch_size, seed, world
+        self.per_epoch = len(images) // global_batch
         self._epoch, self._order = -1, None
 
     def __len__(self) -> int:
         return len(self.images)
 
     def batch(self, k: int) -> torch.Tensor:
-        """Real batch k in [-1, 1], float32, randomly flipped left-right."""
+        """This rank's share of real batch k in [-1, 1], float32, randomly flipped left-right."""
         epoch, i = divmod(k, self.per_epoch)
         if epoch != self._epoch:
             rng = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
             self._order = torch.randperm(len(self.images), generator=rng).to(self.images.device)
             self._epoch = epoch
-        index = self._order[i * self.batch_size:(i + 1) * self.batch_size]
-        x = self.images.index_select(0, index)
-        flip = torch.rand(x.shape[0], 1, 1, 1, device=x.device) < 0.5
+        B, world = self.batch_size, self.world
+        start = (i * world.size + world.rank) * B
+        x = self.images.index_select(0, self._order[start:start + B])
+        # Flips are drawn for the global batch, so every rank's RNG stays in step.
+        flip = (torch.rand(B * world.size, 1, 1, 1, device=x.device) < 0.5)[world.my_slice(B)]
         x = torch.where(flip, x.flip(3), x)
         return x.float().div_(127.5).sub_(1.0).contiguous(memory_format=torch.channels_last)

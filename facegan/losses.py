@@ -30,13 +30,16 @@ def generator_loss(mode: str, fake_scores: torch.Tensor) -> torch.Tensor:
     return -fake_scores.mean()
 
 
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                     alpha: torch.Tensor | None = None) -> torch.Tensor:
     """Gulrajani et al.'s E[(‖∇D(x̂)‖₂ - 1)²] on random interpolates x̂, in fp32.
 
     Autocast is switched off: the penalty differentiates through a gradient, and
-    bf16 rounding there makes the norm too noisy to hold it at 1.
+    bf16 rounding there makes the norm too noisy to hold it at 1. alpha (N×1×1×1,
+    uniform) places x̂ between real and fake; drawn here when not given.
     """
-    alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+    if alpha is None:
+        alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
     interpolates = torch.lerp(real.float(), fake.float(), alpha).requires_grad_(True)
     with torch.autocast(real.device.type, enabled=False):
         scores = critic(interpolates)

@@ -29,12 +29,15 @@ class ModelConfig:
     nc: int = 3
     image_size: int = 64
     critic_norm: str = "batch"  # WGAN-GP's penalty is per-sample, so its critic uses "layer"
+    generator_norm: str = "batch"  # "none" makes the whole model batch-independent
 
     def __post_init__(self) -> None:
         if self.image_size not in IMAGE_SIZES:
             raise ValueError(f"image size must be one of {IMAGE_SIZES}, got {self.image_size}")
         if self.critic_norm not in CRITIC_NORMS:
             raise ValueError(f"critic norm must be one of {CRITIC_NORMS}, got {self.critic_norm!r}")
+        if self.generator_norm not in ("batch", "none"):
+            raise ValueError(f"generator norm must be 'batch' or 'none', got {self.generator_norm!r}")
         for name in ("nz", "ngf", "ndf", "nc"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
@@ -64,15 +67,16 @@ class Generator(nn.Module):
         super().__init__()
         self.config = config
         channels = config.ngf * 2 ** config.num_doublings
+        norm = nn.BatchNorm2d if config.generator_norm == "batch" else (lambda _: nn.Identity())
         layers: list[nn.Module] = [
             nn.ConvTranspose2d(config.nz, channels, 4, 1, 0, bias=False),
-            nn.BatchNorm2d(channels),
+            norm(channels),
             nn.ReLU(True),
         ]
         for _ in range(config.num_doublings):
             layers += [
                 nn.ConvTranspose2d(channels, channels // 2, 4, 2, 1, bias=False),
-                nn.BatchNorm2d(channels // 2),
+                norm(channels // 2),
                 nn.ReLU(True),
             ]
             channels //= 2
@@ -129,6 +133,9 @@ def refresh_batchnorm_stats(
     from its own activations. A private RNG keeps the caller's random stream intact.
     """
     norms = [m for m in generator.modules() if isinstance(m, nn.BatchNorm2d)]
+    if not norms:
+        generator.eval()
+        return
     device = next(generator.parameters()).device
     rng = torch.Generator(device=device).manual_seed(seed)
     saved_momentum = [m.momentum for m in norms]

@@ -20,13 +20,15 @@ from pathlib import Path
 from typing import Callable
 
 import torch
+from torch.nn.parallel import DistributedDataParallel
 from tqdm import tqdm
 
 from .data import ImageBank
+from .distributed import World, any_rank, broadcast_buffers, check_in_sync, mean
 from .export import export_generator
 from .losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
-from .models import Discriminator, Generator, ModelConfig, refresh_batchnorm_stats
 from .metrics import Scores
+from .models import Discriminator, Generator, ModelConfig, refresh_batchnorm_stats
 from .sampling import save_grid, seeded_noise
 from .stats import MetricsLog, plot_curves, read_metrics
 
@@ -37,6 +39,7 @@ MODE_DEFAULTS = {
     "wgan-gp": dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5, critic_norm="layer"),
 }
 STATE_FILE = "state.pt"
+STOP_CHECK_EVERY = 10  # steps between the ranks' collective "did anyone get a signal?"
 
 
 @dataclass
@@ -62,6 +65,7 @@ class TrainConfig:
     checkpoint_every: int = 1000
     eval_every: int = 0  # steps between FID/KID measurements (0: never)
     eval_num: int = 5000  # samples per measurement
+    sync_bn: bool = False  # torchrun on CUDA: BatchNorm statistics over the global batch
     data: str = ""
     model: ModelConfig = field(default_factory=ModelConfig)
 
@@ -99,13 +103,16 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, bank: ImageBank, device: torch.device) -> None:
-        self.config, self.bank, self.device = config, bank, device
-        torch.manual_seed(config.seed)
+    def __init__(self, config: TrainConfig, bank: ImageBank, device: torch.device, world: World = World()) -> None:
+        self.config, self.bank, self.device, self.world = config, bank, device, world
+        torch.manual_seed(config.seed)  # the same on every rank: same weights, same random stream
         fmt = torch.channels_last
         self.G = Generator(config.model).to(device, memory_format=fmt)
         self.D = Discriminator(config.model).to(device, memory_format=fmt)
         self.G_ema = copy.deepcopy(self.G).requires_grad_(False)
+        if config.sync_bn:  # BatchNorm statistics over the global batch (CUDA only)
+            self.G = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
+            self.D = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
         if config.optimizer == "adam":
             betas = (config.beta1, config.beta2)
             self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas)
@@ -113,10 +120,17 @@ class Trainer:
         else:
             self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=config.lr_g)
             self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=config.lr_d)
+        g, d = self.G, self.D
+        if world.enabled:
+            ids = [device] if device.type == "cuda" else None
+            g, d = DistributedDataParallel(g, device_ids=ids), DistributedDataParallel(d, device_ids=ids)
         # WGAN-GP differentiates through a gradient, which torch.compile cannot do.
         use_compile = config.compile and config.mode != "wgan-gp"
-        self.g = torch.compile(self.G) if use_compile else self.G
-        self.d = torch.compile(self.D) if use_compile else self.D
+        self.g = torch.compile(g) if use_compile else g
+        self.d = torch.compile(d) if use_compile else d
+        # The generator step wants no critic weight gradients, and DDP would wait for them:
+        # it scores fakes with the plain critic module instead.
+        self.d_frozen = self.d if not world.enabled else torch.compile(self.D) if use_compile else self.D
         self.fixed_z = seeded_noise(64, config.model.nz, config.seed + 1, device)
         self.step = 0  # generator updates done
         self.batches = 0  # real batches consumed
@@ -125,7 +139,13 @@ class Trainer:
 
     @property
     def images_seen(self) -> int:
-        return self.batches * self.config.batch_size
+        """Real images shown to the critic, over all ranks."""
+        return self.batches * self.config.batch_size * self.world.size
+
+    def _global_draw(self, draw) -> torch.Tensor:
+        """A random tensor drawn for the global batch, cut to this rank's share."""
+        B = self.config.batch_size
+        return draw(B * self.world.size)[self.world.my_slice(B)]
 
     def autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.amp)
@@ -138,7 +158,8 @@ class Trainer:
 
     def train_step(self) -> torch.Tensor:
         """One generator update and its critic updates; returns stats on the device (no sync)."""
-        c, B, nz = self.config, self.config.batch_size, self.config.model.nz
+        c, nz = self.config, self.config.model.nz
+        noise = lambda: self._global_draw(lambda n: torch.randn(n, nz, device=self.device))  # noqa: E731
         critic_steps = self.critic_steps()
         # With one critic step (DCGAN) the generator step reuses this step's fakes, as the
         # tutorial does; WGANs draw fresh noise for the generator after their critic steps.
@@ -148,12 +169,15 @@ class Trainer:
             real = self.bank.batch(self.batches)
             self.batches += 1
             with torch.set_grad_enabled(reuse_fakes), self.autocast():
-                fake = self.g(torch.randn(B, nz, device=self.device))
+                fake = self.g(noise())
             with self.autocast():
                 real_scores, fake_scores = self.d(real), self.d(fake.detach())
                 loss_d = discriminator_loss(c.mode, real_scores, fake_scores)
             if c.mode == "wgan-gp":
-                loss_d = loss_d + c.gp_lambda * gradient_penalty(self.D, real, fake)
+                # Through the plain critic: its weight gradients join the same backward pass,
+                # so DDP averages them with the rest (a test checks this against one process).
+                alpha = self._global_draw(lambda n: torch.rand(n, 1, 1, 1, device=self.device))
+                loss_d = loss_d + c.gp_lambda * gradient_penalty(self.D, real, fake, alpha)
             self.opt_d.zero_grad(set_to_none=True)
             loss_d.backward()
             self.opt_d.step()
@@ -163,9 +187,9 @@ class Trainer:
         self.D.requires_grad_(False)  # no critic weight gradients in the generator step
         if not reuse_fakes:
             with self.autocast():
-                fake = self.g(torch.randn(B, nz, device=self.device))
+                fake = self.g(noise())
         with self.autocast():
-            loss_g = generator_loss(c.mode, self.d(fake))
+            loss_g = generator_loss(c.mode, self.d_frozen(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
@@ -220,7 +244,8 @@ class Trainer:
         c = self.config
         return {
             "mode": c.mode, "steps": self.step, "images_seen": self.images_seen,
-            "dataset": Path(c.data).resolve().name, "dataset_size": len(self.bank), "batch_size": c.batch_size,
+            "dataset": Path(c.data).resolve().name, "dataset_size": len(self.bank),
+            "batch_size": c.batch_size * self.world.size, "ranks": self.world.size,
             "train_seconds": round(self.wall_time, 1),
             "device": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu",
             "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -232,45 +257,56 @@ class Trainer:
         """Train up to total_steps; returns False if stopped early by SIGINT/SIGTERM.
 
         With a scorer and eval_every > 0, FID/KID rows join metrics.jsonl and the
-        best-FID EMA generator is kept as best.safetensors.
+        best-FID EMA generator is kept as best.safetensors. Under torchrun every rank
+        runs this loop and only rank 0 writes; a signal to any rank stops all of them
+        within STOP_CHECK_EVERY steps, at the same step.
         """
-        c = self.config
-        out_dir.mkdir(parents=True, exist_ok=True)
-        log = MetricsLog(out_dir / "metrics.jsonl", resume_step=self.step if resumed else None)
+        c, main = self.config, self.world.is_main
+        if main:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            log = MetricsLog(out_dir / "metrics.jsonl", resume_step=self.step if resumed else None)
         stop = _StopFlag()
         sums, rows_since = torch.zeros(len(self.STAT_NAMES), device=self.device), 0
         started = time.perf_counter()
         last_time, last_seen = started, self.images_seen
-        bar = tqdm(total=total_steps, initial=self.step, unit="step", disable=not progress, dynamic_ncols=True)
+        bar = tqdm(total=total_steps, initial=self.step, unit="step", disable=not (progress and main),
+                   dynamic_ncols=True)
+        stopping = False
         with stop:
-            while self.step < total_steps and not stop.requested:
+            while self.step < total_steps and not stopping:
                 sums += self.train_step()
                 rows_since += 1
                 bar.update(1)
                 if self.step % c.log_every == 0 or self.step == total_steps:
                     now = time.perf_counter()
-                    means = (sums / rows_since).tolist()  # the one host sync per interval
+                    means = (mean(sums, self.world) / rows_since).tolist()  # the one host sync per interval
                     rate = (self.images_seen - last_seen) / max(now - last_time, 1e-9)
-                    row = {"step": self.step, "images_seen": self.images_seen, **dict(zip(self.STAT_NAMES, means)),
-                           "images_per_s": rate, "wall_time": self.wall_time + now - started}
-                    log.append(row)
+                    if main:
+                        log.append({"step": self.step, "images_seen": self.images_seen,
+                                    **dict(zip(self.STAT_NAMES, means)), "images_per_s": rate,
+                                    "wall_time": self.wall_time + now - started})
                     bar.set_postfix(loss_d=f"{means[0]:.3f}", loss_g=f"{means[1]:.3f}", img_s=f"{rate:.0f}")
                     sums.zero_()
                     rows_since, last_time, last_seen = 0, now, self.images_seen
                 if self.step % c.sample_every == 0:
                     self.save_samples(out_dir)
-                if scorer is not None and c.eval_every and self.step % c.eval_every == 0:
+                if main and scorer is not None and c.eval_every and self.step % c.eval_every == 0:
                     self.evaluate(scorer, log, out_dir)
                 if self.step % c.checkpoint_every == 0:
                     self._checkpoint(out_dir, started)
                     started = time.perf_counter()
+                if not self.world.enabled or self.step % STOP_CHECK_EVERY == 0:
+                    stopping = any_rank(stop.requested, self.world, self.device)
         bar.close()
+        broadcast_buffers([self.G, self.D], self.world)
         self.save_samples(out_dir, final=True)
         self._checkpoint(out_dir, started)
-        rows = read_metrics(out_dir / "metrics.jsonl")
-        if rows:
-            plot_curves(rows, out_dir / "curves.png", title=f"{c.mode} · {Path(c.data).name}")
-        return not stop.requested
+        check_in_sync([self.G, self.D, self.G_ema], self.world)
+        if main:
+            rows = read_metrics(out_dir / "metrics.jsonl")
+            if rows:
+                plot_curves(rows, out_dir / "curves.png", title=f"{c.mode} · {Path(c.data).name}")
+        return not stopping
 
     def evaluate(self, scorer: Callable[[Generator], Scores], log: MetricsLog, out_dir: Path) -> None:
         scores = scorer(self.sample_generator())
@@ -282,10 +318,14 @@ class Trainer:
 
     def _checkpoint(self, out_dir: Path, started: float) -> None:
         self.wall_time += time.perf_counter() - started
-        self.save_state(out_dir / STATE_FILE)
+        if self.world.is_main:
+            self.save_state(out_dir / STATE_FILE)
 
     def save_samples(self, out_dir: Path, final: bool = False) -> None:
+        """Every rank refreshes its EMA statistics (keeping ranks identical); rank 0 writes."""
         generator = self.sample_generator()
+        if not self.world.is_main:
+            return
         with torch.no_grad():
             images = generator(self.fixed_z)
         name = "samples_final.png" if final else f"samples_{self.step:07d}.png"

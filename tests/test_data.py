@@ -118,3 +118,21 @@ def test_bank_epochs_cover_every_image_once():
 def test_batch_larger_than_data_is_an_error():
     with pytest.raises(DataError, match="larger than the data set"):
         ImageBank(torch.zeros(3, 3, 4, 4, dtype=torch.uint8), 8, 0, torch.device("cpu"))
+
+
+def test_ranks_draw_disjoint_shares_of_the_global_batch():
+    from facegan.distributed import World
+
+    images = torch.arange(24, dtype=torch.uint8).view(24, 1, 1, 1).expand(24, 3, 2, 2).contiguous()
+    cpu = torch.device("cpu")
+    one = ImageBank(images, 8, seed=5, device=cpu)
+    ranks = [ImageBank(images, 4, seed=5, device=cpu, world=World(r, 2)) for r in range(2)]
+    assert ranks[0].per_epoch == one.per_epoch == 3
+    for k in range(3):
+        torch.manual_seed(k)
+        whole = one.batch(k)
+        shares = []
+        for bank in ranks:
+            torch.manual_seed(k)  # every rank's RNG is in the same state
+            shares.append(bank.batch(k))
+        assert torch.equal(torch.cat(shares), whole)  # same images and flips as one process of batch 2B
