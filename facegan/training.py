@@ -128,9 +128,9 @@ class Trainer:
         use_compile = config.compile and config.mode != "wgan-gp"
         self.g = torch.compile(g) if use_compile else g
         self.d = torch.compile(d) if use_compile else d
-        # The generator step wants no critic weight gradients, and DDP would wait for them:
-        # it scores fakes with the plain critic module instead.
-        self.d_frozen = self.d if not world.enabled else torch.compile(self.D) if use_compile else self.D
+        self.d_frozen = self.d  # the critic as the generator step uses it
+        if world.enabled:  # no critic weight gradients there, which DDP would wait for: the plain module
+            self.d_frozen = torch.compile(self.D) if use_compile else self.D
         self.fixed_z = seeded_noise(64, config.model.nz, config.seed + 1, device)
         self.step = 0  # generator updates done
         self.batches = 0  # real batches consumed
@@ -142,10 +142,13 @@ class Trainer:
         """Real images shown to the critic, over all ranks."""
         return self.batches * self.config.batch_size * self.world.size
 
-    def _global_draw(self, draw) -> torch.Tensor:
+    def _global_draw(self, draw: Callable[[int], torch.Tensor]) -> torch.Tensor:
         """A random tensor drawn for the global batch, cut to this rank's share."""
         B = self.config.batch_size
         return draw(B * self.world.size)[self.world.my_slice(B)]
+
+    def _noise(self) -> torch.Tensor:
+        return self._global_draw(lambda n: torch.randn(n, self.config.model.nz, device=self.device))
 
     def autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.amp)
@@ -158,8 +161,7 @@ class Trainer:
 
     def train_step(self) -> torch.Tensor:
         """One generator update and its critic updates; returns stats on the device (no sync)."""
-        c, nz = self.config, self.config.model.nz
-        noise = lambda: self._global_draw(lambda n: torch.randn(n, nz, device=self.device))  # noqa: E731
+        c = self.config
         critic_steps = self.critic_steps()
         # With one critic step (DCGAN) the generator step reuses this step's fakes, as the
         # tutorial does; WGANs draw fresh noise for the generator after their critic steps.
@@ -169,7 +171,7 @@ class Trainer:
             real = self.bank.batch(self.batches)
             self.batches += 1
             with torch.set_grad_enabled(reuse_fakes), self.autocast():
-                fake = self.g(noise())
+                fake = self.g(self._noise())
             with self.autocast():
                 real_scores, fake_scores = self.d(real), self.d(fake.detach())
                 loss_d = discriminator_loss(c.mode, real_scores, fake_scores)
@@ -187,7 +189,7 @@ class Trainer:
         self.D.requires_grad_(False)  # no critic weight gradients in the generator step
         if not reuse_fakes:
             with self.autocast():
-                fake = self.g(noise())
+                fake = self.g(self._noise())
         with self.autocast():
             loss_g = generator_loss(c.mode, self.d_frozen(fake))
         self.opt_g.zero_grad(set_to_none=True)
