@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from facegan import distributed
+from facegan.cli import Parser, UsageError, run
 from facegan.data import DataError, ImageBank, load_folder
 from facegan.distributed import World
 from facegan.export import EXPORT_DTYPES, export_generator, export_training_record
@@ -27,15 +28,6 @@ from facegan.models import IMAGE_SIZES, ModelConfig
 from facegan.training import STATE_FILE, TrainConfig, Trainer, resolve_device
 
 DEFAULT_DATA = Path("data")
-
-
-class UsageError(Exception):
-    """Bad input: reported in one line, exit code 2."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, not argparse's usage dump
-        raise UsageError(f"{message} (see --help)")
 
 
 def positive(kind):
@@ -61,7 +53,7 @@ def non_negative_float(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(description=__doc__)
     p.add_argument("--mode", choices=MODES, default=None, help="GAN family (default dcgan; on --resume, the run's)")
     p.add_argument("--data", help=f"folder of images, searched recursively (default ./{DEFAULT_DATA})")
     length = p.add_mutually_exclusive_group()
@@ -207,11 +199,7 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
 def cli(argv: list[str] | None = None) -> int:
     """main() with bad input turned into one line on stderr and exit code 2."""
     warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
-    try:
-        return main(argv)
-    except (UsageError, DataError, MetricsError, ValueError) as error:
-        print(f"train.py: error: {error}", file=sys.stderr)
-        return 2
+    return run(main, argv, "train.py", expected=(DataError, MetricsError, ValueError))
 
 
 if __name__ == "__main__":

@@ -18,20 +18,16 @@ from pathlib import Path
 
 import torch
 
+from .cli import Parser, UsageError, run
 from .data import DataError, load_folder
 from .export import CheckpointError, load_generator, update_metadata
 from .metrics import GeneratorScorer, MetricsError, features_of_images, score
 from .models import IMAGE_SIZES
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:
-        raise DataError(f"{message} (see --help)")
+from .training import resolve_device
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m facegan.evaluate", description=__doc__,
-                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog="python -m facegan.evaluate", description=__doc__)
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--checkpoint", type=Path, help="an exported generator (.safetensors)")
     what.add_argument("--folder", type=Path, help="a folder of images to score instead of a generator")
@@ -52,11 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.num < 2 or args.batch_size < 1 or args.kid_subsets < 1:
-        raise DataError("--num must be at least 2, --batch-size and --kid-subsets at least 1")
-    if args.device == "cuda" and not torch.cuda.is_available():
-        raise DataError("--device cuda asked for, but PyTorch sees no CUDA GPU")
-    device = torch.device("cuda" if args.device == "auto" and torch.cuda.is_available() else
-                          "cpu" if args.device == "auto" else args.device)
+        raise UsageError("--num must be at least 2, --batch-size and --kid-subsets at least 1")
+    device = resolve_device(args.device)
     started = time.perf_counter()
     if args.checkpoint:
         generator, meta = load_generator(args.checkpoint)
@@ -89,11 +82,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cli(argv: list[str] | None = None) -> int:
-    try:
-        return main(argv)
-    except (DataError, CheckpointError, MetricsError) as error:
-        print(f"evaluate: error: {error}", file=sys.stderr)
-        return 2
+    return run(main, argv, "evaluate", expected=(DataError, CheckpointError, MetricsError, ValueError))
 
 
 if __name__ == "__main__":

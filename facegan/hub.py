@@ -8,10 +8,11 @@ A Space whose weights live in a model repo sets FACEGAN_HUB_REPO=USER/facegan-we
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
+
+from .cli import Parser, UsageError, run
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png"]
@@ -65,8 +66,7 @@ def upload(repo_id: str, folder: Path, patterns: list[str], repo_type: str, dry_
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m facegan.hub", description=__doc__,
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = Parser(prog="python -m facegan.hub", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     up = sub.add_parser("upload", help="upload the checkpoints to a model repo and/or the app to a Space")
     up.add_argument("--weights-repo", help="model repo for checkpoints/ (USER/NAME)")
@@ -75,8 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument("--dry-run", action="store_true", help="list what would be uploaded; touch nothing")
     args = p.parse_args(argv)
     if not (args.weights_repo or args.space):
-        print("hub: error: name --weights-repo and/or --space", file=sys.stderr)
-        return 2
+        raise UsageError("name --weights-repo and/or --space")
     try:
         if args.weights_repo:
             files = upload(args.weights_repo, args.checkpoints, WEIGHT_PATTERNS, "model", args.dry_run)
@@ -86,15 +85,16 @@ def main(argv: list[str] | None = None) -> int:
             files = upload(args.space, ROOT, SPACE_PATTERNS, "space", args.dry_run)
             print(f"{'would upload' if args.dry_run else 'uploaded'} {len(files)} files to Space {args.space}:")
             print("\n".join(f"  {f}" for f in files))
-    except HubError as error:
-        print(f"hub: error: {error}", file=sys.stderr)
-        return 2
+    except HubError:
+        raise
     except Exception as error:  # network and auth failures from huggingface_hub: one line, not a traceback
-        print(f"hub: error: upload failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}",
-              file=sys.stderr)
-        return 2
+        raise HubError(f"upload failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
     return 0
 
 
+def cli(argv: list[str] | None = None) -> int:
+    return run(main, argv, "hub", expected=(HubError,))
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

@@ -170,13 +170,13 @@ def test_app_with_unreachable_hub_repo_serves_local_models(tmp_path, monkeypatch
 def test_upload_dry_run_lists_files_offline(tmp_path, capsys):
     export_generator(Generator(ModelConfig(ngf=8, image_size=32)), tmp_path / "g.safetensors", {"mode": "dcgan"})
     (tmp_path / "notes.txt").write_text("not uploaded")
-    assert hub.main(["upload", "--weights-repo", "me/faces", "--checkpoints", str(tmp_path), "--dry-run"]) == 0
+    assert hub.cli(["upload", "--weights-repo", "me/faces", "--checkpoints", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "would upload 1 files to model repo me/faces" in out and "g.safetensors" in out and "notes" not in out
-    assert hub.main(["upload", "--space", "me/studio", "--dry-run"]) == 0
+    assert hub.cli(["upload", "--space", "me/studio", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "app.py" in out and "facegan/ui.py" in out and "checkpoints/dcgan.safetensors" in out
-    assert hub.main(["upload", "--dry-run"]) == 2
+    assert hub.cli(["upload", "--dry-run"]) == 2
 
 
 def test_app_reads_server_settings_from_the_environment(tiny_checkpoints):
