@@ -24,6 +24,12 @@ class Entry:
     progress: list[tuple[Path, str]] = field(default_factory=list)
 
     @property
+    def label(self) -> str:
+        """How the model is offered in a dropdown: file name, then what its metadata says."""
+        steps = f", {self.meta['steps']:,} steps" if "steps" in self.meta else ""
+        return f"{self.name} ({self.meta.get('mode', '?').upper()}{steps})"
+
+    @property
     def caption(self) -> str:
         """Mode, training length and, where measured, FID/KID: one line under each grid."""
         m = self.meta

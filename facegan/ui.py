@@ -105,6 +105,7 @@ class Studio:
 def build(gallery: Gallery, notices: list[str]) -> gr.Blocks:
     studio = Studio(gallery)
     names = gallery.names
+    choices = [(entry.label, name) for name, entry in gallery.models.items()]
     with gr.Blocks(title="FaceGAN studio") as demo:
         gr.Markdown("# FaceGAN studio\nDCGAN, WGAN and WGAN-GP face generators, side by side. "
                     "Same seed, same faces.")
@@ -119,7 +120,7 @@ def build(gallery: Gallery, notices: list[str]) -> gr.Blocks:
         with gr.Tabs():
             with gr.Tab("Samples", id="samples"):
                 with gr.Row():
-                    model = gr.Dropdown(names, value=names[0], label="Model")
+                    model = gr.Dropdown(choices, value=names[0], label="Model")
                     seed = gr.Number(0, precision=0, label="Seed")
                     lucky = gr.Button("🎲 Random seed", size="sm")
                 with gr.Row():
@@ -133,7 +134,7 @@ def build(gallery: Gallery, notices: list[str]) -> gr.Blocks:
 
             with gr.Tab("Interpolation", id="interpolation"):
                 with gr.Row():
-                    i_model = gr.Dropdown(names, value=names[0], label="Model")
+                    i_model = gr.Dropdown(choices, value=names[0], label="Model")
                     seed_a = gr.Number(1, precision=0, label="Seed A")
                     seed_b = gr.Number(2, precision=0, label="Seed B")
                     method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")

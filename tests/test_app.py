@@ -125,6 +125,7 @@ def test_bad_files_are_reported_and_the_rest_still_served(tiny_checkpoints):
     entry = gallery.models["dcgan"]
     assert entry.curves and entry.curves.exists() and [c for _, c in entry.progress] == ["step 5"]
     assert "| generator steps | 100 |" in entry.describe()
+    assert entry.label == "dcgan (DCGAN, 100 steps)"
 
 
 def test_no_checkpoints_gives_a_message(tmp_path):
