@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -22,6 +23,7 @@ from .sampling import gif_bytes, interpolate, seeded_noise, to_pil, truncate
 
 MAX_SEED = 2**32 - 1
 MAX_FACES, MAX_COMPARE, MAX_FRAMES, GIF_FRAMES = 64, 16, 16, 24
+GIF_LIFETIME_S = 600
 
 
 def _number(value, label: str) -> float:
@@ -89,6 +91,9 @@ class Studio:
         n = clamp(frames, 2, MAX_FRAMES, "number of frames", integer=True)
         ts = [i / (n - 1) for i in range(n)] + [i / (GIF_FRAMES - 1) for i in range(GIF_FRAMES)]
         images = self.gallery.render(name, interpolate(a, b, ts, method))
+        for old in self.gif_dir.glob("*.gif"):  # Gradio serves its own copy; keep the folder small
+            if time.time() - old.stat().st_mtime > GIF_LIFETIME_S:
+                old.unlink(missing_ok=True)
         gif = self.gif_dir / f"walk-{name}-{clean_seed(seed_a)}-{clean_seed(seed_b)}-{method}.gif"
         gif.write_bytes(gif_bytes(images[n:]))
         return to_pil(images[:n], nrow=n), str(gif)
@@ -106,7 +111,7 @@ def build(gallery: Gallery, notices: list[str]) -> gr.Blocks:
     studio = Studio(gallery)
     names = gallery.names
     choices = [(entry.label, name) for name, entry in gallery.models.items()]
-    with gr.Blocks(title="FaceGAN studio") as demo:
+    with gr.Blocks(title="FaceGAN studio", delete_cache=(3600, 3600)) as demo:  # a Space runs for weeks
         gr.Markdown("# FaceGAN studio\nDCGAN, WGAN and WGAN-GP face generators, side by side. "
                     "Same seed, same faces.")
         for notice in notices + gallery.problems:
