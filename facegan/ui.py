@@ -8,6 +8,7 @@ computed at import; `create_app` loads the generators once.
 from __future__ import annotations
 
 import math
+import os
 import random
 import tempfile
 import time
@@ -73,29 +74,33 @@ class Studio:
         return to_pil(self.gallery.render(name, self._latent(name, seed, count, scale)))
 
     def _walk(self, name, seed_a, seed_b, method, scale) -> tuple[torch.Tensor, torch.Tensor, str]:
-        a = self._latent(name, clean_seed(seed_a, "seed A"), 1, clamp(scale, 0.1, 1.0, "truncation"))[0]
-        b = self._latent(name, clean_seed(seed_b, "seed B"), 1, clamp(scale, 0.1, 1.0, "truncation"))[0]
+        """The latents of seeds A and B, checked once; and a file-name-safe label of the walk."""
+        seed_a, seed_b = clean_seed(seed_a, "seed A"), clean_seed(seed_b, "seed B")
+        scale = clamp(scale, 0.1, 1.0, "truncation")
         if method not in ("slerp", "lerp"):
             raise gr.Error(f"Interpolation must be 'slerp' or 'lerp', not {method!r}.")
-        return a, b, method
+        a, b = self._latent(name, seed_a, 1, scale)[0], self._latent(name, seed_b, 1, scale)[0]
+        return a, b, f"{name}-{seed_a}-{seed_b}-{method}-{scale:g}"
 
     def frame(self, name: str, seed_a, seed_b, method: str, t, scale) -> Image.Image:
         """The face at t on the walk from seed A to seed B."""
-        a, b, method = self._walk(name, seed_a, seed_b, method, scale)
+        a, b, _ = self._walk(name, seed_a, seed_b, method, scale)
         z = interpolate(a, b, [clamp(t, 0.0, 1.0, "t")], method)
         return to_pil(self.gallery.render(name, z))
 
     def strip(self, name: str, seed_a, seed_b, method: str, frames, scale) -> tuple[Image.Image, str]:
         """N frames from A to B in one row, and a GIF of the walk (both rendered in one batch)."""
-        a, b, method = self._walk(name, seed_a, seed_b, method, scale)
+        a, b, label = self._walk(name, seed_a, seed_b, method, scale)
         n = clamp(frames, 2, MAX_FRAMES, "number of frames", integer=True)
         ts = [i / (n - 1) for i in range(n)] + [i / (GIF_FRAMES - 1) for i in range(GIF_FRAMES)]
         images = self.gallery.render(name, interpolate(a, b, ts, method))
         for old in self.gif_dir.glob("*.gif"):  # Gradio serves its own copy; keep the folder small
             if time.time() - old.stat().st_mtime > GIF_LIFETIME_S:
                 old.unlink(missing_ok=True)
-        gif = self.gif_dir / f"walk-{name}-{clean_seed(seed_a)}-{clean_seed(seed_b)}-{method}.gif"
-        gif.write_bytes(gif_bytes(images[n:]))
+        gif = self.gif_dir / f"walk-{label}.gif"
+        with tempfile.NamedTemporaryFile(dir=self.gif_dir, suffix=".part", delete=False) as part:
+            part.write(gif_bytes(images[n:]))
+        os.replace(part.name, gif)  # atomic: two visitors asking for the same walk never see half a file
         return to_pil(images[:n], nrow=n), str(gif)
 
     def compare(self, seed, count, scale) -> list[tuple[Image.Image, str]]:
