@@ -91,8 +91,9 @@ def _try_load(path: Path, size: int) -> np.ndarray | str:
         return f"{path.name} ({type(error).__name__}: {error})"
 
 
-def _cache_key(root: Path, files: list[Path], size: int) -> str:
-    digest = hashlib.sha256(f"{CACHE_FORMAT}|{size}".encode())
+def folder_fingerprint(root: Path, files: list[Path], *keys: object) -> str:
+    """A short hash of keys and of the files' names, sizes and mtimes: what caches of a folder are keyed by."""
+    digest = hashlib.sha256("|".join(map(str, keys)).encode())
     for f in files:
         stat = f.stat()
         digest.update(f"|{f.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
@@ -118,7 +119,7 @@ def load_folder(root: str | Path, size: int, cache_dir: Path | None = None) -> t
             f"no images in {root} (looked recursively for {', '.join(sorted(IMAGE_EXTENSIONS))})"
         )
     cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
-    cache = cache_dir / f"{_cache_key(root, files, size)}.safetensors"
+    cache = cache_dir / f"{folder_fingerprint(root, files, CACHE_FORMAT, size)}.safetensors"
     if cache.exists():
         try:
             with safe_open(cache, "pt") as f:

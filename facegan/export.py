@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 import torch
+from PIL import Image
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
@@ -35,8 +36,12 @@ def export_generator(generator: Generator, path: str | Path, info: dict, dtype: 
         for name, t in generator.state_dict().items()
     }
     meta = {**info, "model": generator.config.to_dict(), "dtype": dtype, "facegan_version": __version__}
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    _save(tensors, meta, Path(path))
+
+
+def _save(tensors: dict[str, torch.Tensor], meta: dict, path: Path) -> None:
+    """Atomic (temp file + rename): a crash mid-write leaves the old file whole."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta)})
     os.replace(tmp, path)
@@ -86,9 +91,13 @@ def update_metadata(path: str | Path, extra: dict) -> None:
     path = Path(path)
     with safe_open(path, "pt") as f:
         tensors = {name: f.get_tensor(name) for name in f.keys()}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps({**meta, **extra})})
-    os.replace(tmp, path)
+    _save(tensors, {**meta, **extra}, path)
+
+
+def record_paths(export_path: str | Path) -> tuple[Path, Path]:
+    """Where an export's training record lives: NAME.metrics.jsonl and the NAME.progress/ folder."""
+    stem = str(Path(export_path).with_suffix(""))
+    return Path(f"{stem}.metrics.jsonl"), Path(f"{stem}.progress")
 
 
 def export_training_record(run_dir: str | Path, export_path: str | Path, grids: int = 6) -> None:
@@ -98,19 +107,16 @@ def export_training_record(run_dir: str | Path, export_path: str | Path, grids: 
     NAME.progress/step_N.png: the fixed-noise grids of up to `grids` snapshots
     along the run (and the last), cut to their first 4×4 faces.
     """
-    from PIL import Image
-
-    run_dir, export_path = Path(run_dir), Path(export_path)
-    stem = export_path.with_suffix("")
+    run_dir = Path(run_dir)
+    metrics_path, progress = record_paths(export_path)
     metrics = run_dir / "metrics.jsonl"
     if metrics.exists():
         rows = downsample(read_metrics(metrics))
-        stem.with_suffix(".metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        metrics_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     snapshots = sorted(run_dir.glob("samples_[0-9]*.png"))
     if not snapshots:
         return
     picks = sorted({snapshots[round(i * (len(snapshots) - 1) / max(grids - 1, 1))] for i in range(grids)})
-    progress = Path(f"{stem}.progress")
     progress.mkdir(exist_ok=True)
     for old in progress.glob("step_*.png"):
         old.unlink()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from .export import CheckpointError, load_generator
+from .export import CheckpointError, load_generator, record_paths
 from .models import Generator
 from .sampling import render
 from .stats import plot_curves, read_metrics
@@ -89,14 +89,13 @@ class Gallery:
         generator = generator.to(memory_format=torch.channels_last).requires_grad_(False)
         name = path.stem if path.stem not in self.models else f"{path.stem} ({path.parent.name})"
         entry = Entry(name, path, generator, meta)
-        metrics = path.with_suffix(".metrics.jsonl")
+        metrics, progress = record_paths(path)
         if metrics.exists():
             try:
                 entry.curves = self._plots / f"{len(self.models)}.png"
                 plot_curves(read_metrics(metrics), entry.curves, title=name)
             except (ValueError, KeyError, OSError):
                 entry.curves = None  # a damaged metrics file costs only the plot
-        progress = Path(f"{path.with_suffix('')}.progress")
         entry.progress = [(p, f"step {int(p.stem.split('_')[1]):,}") for p in sorted(progress.glob("step_[0-9]*.png"))]
         self.models[name] = entry
 

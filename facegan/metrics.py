@@ -10,7 +10,6 @@ and clean-fid's "legacy_pytorch" mode.
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import os
 import warnings
@@ -21,9 +20,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import default_cache_dir, find_images, load_folder
+from .data import default_cache_dir, find_images, folder_fingerprint, load_folder
 from .models import Generator
-from .sampling import seeded_noise, to_uint8
+from .sampling import render, seeded_noise
 
 FEATURE_DIM = 2048
 
@@ -105,12 +104,10 @@ def features_of_images(extractor: InceptionFeatures, images: torch.Tensor, batch
 def features_of_generator(extractor: InceptionFeatures, generator: Generator, num: int,
                           seed: int = 0, batch_size: int = 100) -> np.ndarray:
     """Features of num samples, quantised to uint8 as saved images would be."""
-    device = next(generator.parameters()).device
     out = []
     for start in range(0, num, batch_size):
         n = min(batch_size, num - start)
-        with torch.inference_mode():
-            images = to_uint8(generator(seeded_noise(n, generator.config.nz, seed + start, device)).float())
+        images = render(generator, seeded_noise(n, generator.config.nz, seed + start), fast=False)
         out.append(extractor(images).cpu().double().numpy())
     return np.concatenate(out)
 
@@ -191,14 +188,6 @@ class ReferenceStats:
     features: np.ndarray  # kept for KID, which needs samples, not moments
 
 
-def _reference_key(root: Path, image_size: int, network: Path) -> str:
-    digest = hashlib.sha256(f"ref1|{image_size}|{network.stat().st_size}".encode())
-    for f in find_images(root):
-        stat = f.stat()
-        digest.update(f"|{f.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}".encode())
-    return digest.hexdigest()[:24]
-
-
 def reference_stats(extractor: InceptionFeatures, root: str | Path, image_size: int,
                     cache_dir: Path | None = None, batch_size: int = 100) -> ReferenceStats:
     """Features of a real image folder, preprocessed as for training (centre crop, resize).
@@ -208,7 +197,8 @@ def reference_stats(extractor: InceptionFeatures, root: str | Path, image_size: 
     """
     root = Path(root)
     cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
-    cache = cache_dir / f"fid-ref-{_reference_key(root, image_size, inception_path())}.npz"
+    key = folder_fingerprint(root, find_images(root), "ref1", image_size, inception_path().stat().st_size)
+    cache = cache_dir / f"fid-ref-{key}.npz"
     if cache.exists():
         with np.load(cache, allow_pickle=False) as f:
             return ReferenceStats(root.name, f["mu"], f["sigma"], f["features"])

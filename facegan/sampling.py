@@ -71,12 +71,6 @@ def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Te
         return to_uint8(generator(z.to(device)).float())
 
 
-@torch.inference_mode()
-def generate(generator: Generator, z: torch.Tensor) -> torch.Tensor:
-    """Images in [-1, 1], fp32, from a generator in eval mode."""
-    return generator(z.to(next(generator.parameters()).device)).float()
-
-
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """[-1, 1] floats → uint8 in [0, 255], rounded the way PIL/torchvision save them."""
     return images.add(1).mul(127.5).add(0.5).clamp(0, 255).to(torch.uint8)

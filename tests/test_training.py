@@ -183,6 +183,15 @@ def test_export_writes_a_training_record_for_the_app(tmp_path, image_folder):
     assert Image.open(grids[0]).size == (4 * 34 + 2, 4 * 34 + 2)  # 4×4 faces of 32 px, 2 px padding
 
 
+def test_training_record_of_a_dotted_export_name_is_found_by_the_app(tmp_path, image_folder):
+    from facegan.gallery import Gallery
+    assert train.cli(["--data", str(image_folder), "--out", str(tmp_path / "run"), "--export",
+                      str(tmp_path / "faces.v2.safetensors"), *TINY, "--steps", "2", "--sample-every", "1"]) == 0
+    assert (tmp_path / "faces.v2.metrics.jsonl").exists()
+    entry = Gallery([tmp_path]).models["faces.v2"]
+    assert entry.curves is not None and len(entry.progress) == 2
+
+
 def test_downsample_keeps_evaluations_and_averages_the_rest():
     from facegan.stats import downsample
     rows = [{"step": s, "images_seen": s * 8, "loss_d": float(s), "loss_g": 0.0} for s in range(1, 1001)]
