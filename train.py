@@ -30,26 +30,18 @@ from facegan.training import STATE_FILE, TrainConfig, Trainer, resolve_device
 DEFAULT_DATA = Path("data")
 
 
-def positive(kind):
+def number(kind: type = float, positive: bool = True):
+    """An argparse type: a finite int or float, > 0 (positive) or ≥ 0."""
     def parse(text: str):
         try:
             value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
-        if not value > 0 or (isinstance(value, float) and not math.isfinite(value)):
-            raise argparse.ArgumentTypeError(f"must be a positive number: {text!r}")
+            raise argparse.ArgumentTypeError(f"not {'a whole' if kind is int else 'a'} number: {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise argparse.ArgumentTypeError(
+                f"must be a {'positive' if positive else 'finite, non-negative'} number: {text!r}")
         return value
     return parse
-
-
-def non_negative_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (value >= 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a finite number ≥ 0: {text!r}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,9 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=MODES, default=None, help="GAN family (default dcgan; on --resume, the run's)")
     p.add_argument("--data", help=f"folder of images, searched recursively (default ./{DEFAULT_DATA})")
     length = p.add_mutually_exclusive_group()
-    length.add_argument("--steps", type=positive(int), help="generator updates to train for, in total (default 5000)")
-    length.add_argument("--epochs", type=positive(float), help="passes of the critic over the data set instead of --steps")
-    p.add_argument("--batch-size", type=positive(int), help="images per batch (default 128)")
+    length.add_argument("--steps", type=number(int), help="generator updates to train for, in total (default 5000)")
+    length.add_argument("--epochs", type=number(float), help="passes of the critic over the data set instead of --steps")
+    p.add_argument("--batch-size", type=number(int), help="images per batch (default 128)")
     p.add_argument("--image-size", type=int, choices=IMAGE_SIZES, help="image side in pixels (default 64)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: CUDA when there is one")
     p.add_argument("--out", type=Path, help="run folder (default runs/MODE)")
@@ -73,29 +65,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sync-bn", action="store_true", help="under torchrun on CUDA: BatchNorm over the global batch")
 
     h = p.add_argument_group("hyper-parameters (defaults: the mode's recipe, see README)")
-    h.add_argument("--nz", type=positive(int), help="latent size (100)")
-    h.add_argument("--ngf", type=positive(int), help="generator width (64)")
-    h.add_argument("--ndf", type=positive(int), help="discriminator width (64)")
+    h.add_argument("--nz", type=number(int), help="latent size (100)")
+    h.add_argument("--ngf", type=number(int), help="generator width (64)")
+    h.add_argument("--ndf", type=number(int), help="discriminator width (64)")
     h.add_argument("--optimizer", choices=("adam", "rmsprop"), help="adam (dcgan, wgan-gp) or rmsprop (wgan)")
-    h.add_argument("--lr", type=positive(float), help="one learning rate for both networks")
-    h.add_argument("--lr-g", type=positive(float), help="generator learning rate")
-    h.add_argument("--lr-d", type=positive(float), help="discriminator / critic learning rate")
-    h.add_argument("--beta1", type=non_negative_float, help="Adam β1 (dcgan 0.5, wgan-gp 0.0)")
-    h.add_argument("--beta2", type=non_negative_float, help="Adam β2 (dcgan 0.999, wgan-gp 0.9)")
-    h.add_argument("--n-critic", type=positive(int), help="critic updates per generator update (dcgan 1, wgans 5)")
-    h.add_argument("--clip", type=positive(float), help="wgan: critic weight clip (0.01)")
-    h.add_argument("--gp-lambda", type=non_negative_float, help="wgan-gp: gradient-penalty weight (10)")
+    h.add_argument("--lr", type=number(float), help="one learning rate for both networks")
+    h.add_argument("--lr-g", type=number(float), help="generator learning rate")
+    h.add_argument("--lr-d", type=number(float), help="discriminator / critic learning rate")
+    h.add_argument("--beta1", type=number(float, positive=False), help="Adam β1 (dcgan 0.5, wgan-gp 0.0)")
+    h.add_argument("--beta2", type=number(float, positive=False), help="Adam β2 (dcgan 0.999, wgan-gp 0.9)")
+    h.add_argument("--n-critic", type=number(int), help="critic updates per generator update (dcgan 1, wgans 5)")
+    h.add_argument("--clip", type=number(float), help="wgan: critic weight clip (0.01)")
+    h.add_argument("--gp-lambda", type=number(float, positive=False), help="wgan-gp: gradient-penalty weight (10)")
     h.add_argument("--critic-warmup", action="store_true", default=None,
                    help="wgan: 100 critic steps for the first 25 generator steps and every 500th (Arjovsky)")
     h.add_argument("--critic-norm", choices=("batch", "layer", "none"), help="critic normalisation (wgan-gp: layer)")
     h.add_argument("--generator-norm", choices=("batch", "none"), help="generator normalisation (batch)")
-    h.add_argument("--ema-decay", type=non_negative_float, help="generator EMA decay (0.999)")
-    h.add_argument("--log-every", type=positive(int), help="steps between metrics rows (50)")
-    h.add_argument("--sample-every", type=positive(int), help="steps between sample grids (500)")
+    h.add_argument("--ema-decay", type=number(float, positive=False), help="generator EMA decay (0.999)")
+    h.add_argument("--log-every", type=number(int), help="steps between metrics rows (50)")
+    h.add_argument("--sample-every", type=number(int), help="steps between sample grids (500)")
     h.add_argument("--eval-every", type=int, help="steps between FID/KID measurements; 0 turns them off "
                    "(default: 2000 on CUDA when the Inception weights are installed, else 0)")
-    h.add_argument("--eval-num", type=positive(int), help="samples per FID/KID measurement (5000)")
-    h.add_argument("--checkpoint-every", type=positive(int), help="steps between saved states (1000)")
+    h.add_argument("--eval-num", type=number(int), help="samples per FID/KID measurement (5000)")
+    h.add_argument("--checkpoint-every", type=number(int), help="steps between saved states (1000)")
     return p
 
 

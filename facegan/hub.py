@@ -54,14 +54,18 @@ def upload(repo_id: str, folder: Path, patterns: list[str], repo_type: str, dry_
     files = files_matching(folder, patterns)
     if not files:
         raise HubError(f"nothing to upload from {folder} (looked for {', '.join(patterns)})")
-    if not dry_run:
-        from huggingface_hub import HfApi
+    if dry_run:
+        return files
+    from huggingface_hub import HfApi
 
-        api = HfApi()
+    api = HfApi()
+    try:
         api.create_repo(repo_id, repo_type=repo_type, exist_ok=True,
                         **({"space_sdk": "gradio"} if repo_type == "space" else {}))
         api.upload_folder(repo_id=repo_id, repo_type=repo_type, folder_path=folder, allow_patterns=patterns,
                           commit_message="Upload from facegan.hub")
+    except Exception as error:  # network and auth failures from huggingface_hub: one line, not a traceback
+        raise HubError(f"upload failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
     return files
 
 
@@ -76,19 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not (args.weights_repo or args.space):
         raise UsageError("name --weights-repo and/or --space")
-    try:
-        if args.weights_repo:
-            files = upload(args.weights_repo, args.checkpoints, WEIGHT_PATTERNS, "model", args.dry_run)
-            print(f"{'would upload' if args.dry_run else 'uploaded'} {len(files)} files to model repo {args.weights_repo}:")
+    targets = [(args.weights_repo, args.checkpoints, WEIGHT_PATTERNS, "model"), (args.space, ROOT, SPACE_PATTERNS, "space")]
+    for repo_id, folder, patterns, repo_type in targets:
+        if repo_id:
+            files = upload(repo_id, folder, patterns, repo_type, args.dry_run)
+            print(f"{'would upload' if args.dry_run else 'uploaded'} {len(files)} files to {repo_type} repo {repo_id}:")
             print("\n".join(f"  {f}" for f in files))
-        if args.space:
-            files = upload(args.space, ROOT, SPACE_PATTERNS, "space", args.dry_run)
-            print(f"{'would upload' if args.dry_run else 'uploaded'} {len(files)} files to Space {args.space}:")
-            print("\n".join(f"  {f}" for f in files))
-    except HubError:
-        raise
-    except Exception as error:  # network and auth failures from huggingface_hub: one line, not a traceback
-        raise HubError(f"upload failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
     return 0
 
 

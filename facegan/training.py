@@ -72,10 +72,9 @@ class TrainConfig:
     @classmethod
     def for_mode(cls, mode: str, **overrides) -> "TrainConfig":
         """The mode's recipe, with any non-None override applied on top."""
-        recipe = dict(MODE_DEFAULTS[mode])
-        model = overrides.pop("model", None) or ModelConfig()
-        model = dataclasses.replace(model, critic_norm=overrides.pop("critic_norm", None) or recipe.pop("critic_norm"))
-        recipe.pop("critic_norm", None)
+        recipe = {k: v for k, v in MODE_DEFAULTS[mode].items() if k != "critic_norm"}
+        critic_norm = overrides.pop("critic_norm", None) or MODE_DEFAULTS[mode]["critic_norm"]
+        model = dataclasses.replace(overrides.pop("model", None) or ModelConfig(), critic_norm=critic_norm)
         recipe.update({k: v for k, v in overrides.items() if v is not None})
         return cls(mode=mode, model=model, **recipe)
 
