@@ -171,8 +171,8 @@ class ImageBank:
     def __len__(self) -> int:
         return len(self.images)
 
-    def batch(self, k: int) -> torch.Tensor:
-        """This rank's share of real batch k in [-1, 1], float32, randomly flipped left-right."""
+    def indices(self, k: int) -> torch.Tensor:
+        """The data set indices (on the device) of this rank's share of real batch k."""
         epoch, i = divmod(k, self.per_epoch)
         if epoch != self._epoch:
             rng = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
@@ -180,8 +180,19 @@ class ImageBank:
             self._epoch = epoch
         B, world = self.batch_size, self.world
         start = (i * world.size + world.rank) * B
-        x = self.images.index_select(0, self._order[start:start + B])
+        return self._order[start:start + B]
+
+    def fetch(self, indices: torch.Tensor) -> torch.Tensor:
+        """Those images in [-1, 1], float32, randomly flipped left-right: device work only, no host sync,
+        so a CUDA graph can capture it with indices in a static buffer."""
+        B, world = self.batch_size, self.world
+        x = self.images.index_select(0, indices)
         # Flips are drawn for the global batch, so every rank's RNG stays in step.
         flip = (torch.rand(B * world.size, 1, 1, 1, device=x.device) < 0.5)[world.my_slice(B)]
         x = torch.where(flip, x.flip(3), x)
-        return x.float().div_(127.5).sub_(1.0).contiguous(memory_format=torch.channels_last)
+        # One copy does dtype and layout together; the scaling is then in place.
+        return x.to(torch.float32, memory_format=torch.channels_last).div_(127.5).sub_(1.0)
+
+    def batch(self, k: int) -> torch.Tensor:
+        """This rank's share of real batch k."""
+        return self.fetch(self.indices(k))

@@ -49,6 +49,7 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
 
 @torch.no_grad()
 def clip_weights(critic: nn.Module, clip: float) -> None:
-    """WGAN's Lipschitz constraint: every critic parameter into [-clip, clip]."""
-    for p in critic.parameters():
-        p.clamp_(-clip, clip)
+    """WGAN's Lipschitz constraint: every critic parameter into [-clip, clip], in two multi-tensor kernels."""
+    params = list(critic.parameters())
+    torch._foreach_clamp_min_(params, -clip)
+    torch._foreach_clamp_max_(params, clip)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -95,10 +95,43 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def make_optimizer(params: Iterable[torch.nn.Parameter], config: TrainConfig, lr: float,
+                   device: torch.device) -> torch.optim.Optimizer:
+    """The recipe's optimiser, in its fastest form: fused Adam on CUDA, multi-tensor (foreach) kernels elsewhere."""
+    if config.optimizer == "adam":
+        fused = device.type == "cuda"
+        return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2), fused=fused, foreach=not fused)
+    return torch.optim.RMSprop(params, lr=lr, foreach=True)
+
+
+# How an optimiser runs, not what it learnt: a saved state keeps the loading optimiser's own.
+IMPLEMENTATION_FLAGS = ("foreach", "fused", "capturable", "differentiable")
+
+
+def load_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict) -> None:
+    """optimizer.load_state_dict(saved), keeping optimizer's implementation flags and its moments' layout.
+
+    PyTorch would take the saved flags (a CPU run's foreach into fused CUDA Adam, or capturable=False
+    into a CUDA-graphed one) and the saved memory format, which a safetensors round trip loses.
+    """
+    groups = [{**saved_group, **{k: group[k] for k in IMPLEMENTATION_FLAGS if k in group}}
+              for saved_group, group in zip(saved["param_groups"], optimizer.param_groups)]
+    optimizer.load_state_dict({**saved, "param_groups": groups})
+    for p, state in optimizer.state.items():
+        for key, value in state.items():
+            if torch.is_tensor(value) and value.shape == p.shape:
+                state[key] = torch.empty_like(p).copy_(value)
+
+
 @torch.no_grad()
-def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
-    for e, p in zip(ema.parameters(), model.parameters()):
-        e.lerp_(p, 1.0 - decay)
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float | torch.Tensor) -> None:
+    """ema ← decay·ema + (1 − decay)·model, in two multi-tensor kernels.
+
+    decay may be a 0-d tensor on the device, which a CUDA graph reads at replay time.
+    """
+    averaged, current = list(ema.parameters()), list(model.parameters())
+    torch._foreach_mul_(averaged, decay)
+    torch._foreach_add_(averaged, torch._foreach_mul(current, 1.0 - decay))
 
 
 class Trainer:
@@ -112,13 +145,8 @@ class Trainer:
         if config.sync_bn:  # BatchNorm statistics over the global batch (CUDA only)
             self.G = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.G)
             self.D = torch.nn.SyncBatchNorm.convert_sync_batchnorm(self.D)
-        if config.optimizer == "adam":
-            betas = (config.beta1, config.beta2)
-            self.opt_g = torch.optim.Adam(self.G.parameters(), lr=config.lr_g, betas=betas)
-            self.opt_d = torch.optim.Adam(self.D.parameters(), lr=config.lr_d, betas=betas)
-        else:
-            self.opt_g = torch.optim.RMSprop(self.G.parameters(), lr=config.lr_g)
-            self.opt_d = torch.optim.RMSprop(self.D.parameters(), lr=config.lr_d)
+        self.opt_g = make_optimizer(self.G.parameters(), config, config.lr_g, device)
+        self.opt_d = make_optimizer(self.D.parameters(), config, config.lr_d, device)
         g, d = self.G, self.D
         if world.enabled:
             ids = [device] if device.type == "cuda" else None
@@ -152,6 +180,14 @@ class Trainer:
     def autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.amp)
 
+    def real_batch(self, i: int) -> torch.Tensor:
+        """The step's i-th real batch (the CUDA-graphed trainer reads it through a static buffer)."""
+        return self.bank.batch(self.batches + i)
+
+    def ema_decay(self) -> float | torch.Tensor:
+        """Ramped, so early weights do not linger (0.999 alone keeps 55% of them after 600 steps)."""
+        return min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
+
     def critic_steps(self) -> int:
         c = self.config
         if c.mode == "wgan" and c.critic_warmup and (self.step < 25 or self.step % 500 == 0):
@@ -166,9 +202,8 @@ class Trainer:
         # tutorial does; WGANs draw fresh noise for the generator after their critic steps.
         reuse_fakes = critic_steps == 1
         self.D.requires_grad_(True)
-        for _ in range(critic_steps):
-            real = self.bank.batch(self.batches)
-            self.batches += 1
+        for i in range(critic_steps):
+            real = self.real_batch(i)
             with torch.set_grad_enabled(reuse_fakes), self.autocast():
                 fake = self.g(self._noise())
             with self.autocast():
@@ -184,6 +219,7 @@ class Trainer:
             self.opt_d.step()
             if c.mode == "wgan":
                 clip_weights(self.D, c.clip)
+        self.batches += critic_steps
 
         self.D.requires_grad_(False)  # no critic weight gradients in the generator step
         if not reuse_fakes:
@@ -194,8 +230,7 @@ class Trainer:
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
-        # Ramp the decay so early weights do not linger (0.999 alone keeps 55% of them after 600 steps).
-        update_ema(self.G_ema, self.G, min(c.ema_decay, (1 + self.step) / (10 + self.step)))
+        update_ema(self.G_ema, self.G, self.ema_decay())
         self.step += 1
 
         real_scores, fake_scores = real_scores.detach().float(), fake_scores.detach().float()
@@ -225,8 +260,10 @@ class Trainer:
         return state
 
     def load_state_dict(self, state: dict) -> None:
-        for name in ("G", "D", "G_ema", "opt_g", "opt_d"):
+        for name in ("G", "D", "G_ema"):
             getattr(self, name).load_state_dict(state[name])
+        load_optimizer_state(self.opt_g, state["opt_g"])
+        load_optimizer_state(self.opt_d, state["opt_d"])
         self.step, self.batches, self.wall_time = state["step"], state["batches"], state["wall_time"]
         self.best_fid = state["best_fid"]
         torch.set_rng_state(state["rng_cpu"].cpu())  # map_location may have moved it
