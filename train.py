@@ -19,6 +19,7 @@ import torch
 
 from facegan import distributed
 from facegan.cli import Parser, UsageError, run
+from facegan.cudagraph import GraphedTrainer, graph_refusal
 from facegan.data import DataError, ImageBank, load_folder
 from facegan.distributed import World
 from facegan.export import EXPORT_DTYPES, export_generator, export_training_record
@@ -28,6 +29,8 @@ from facegan.models import IMAGE_SIZES, ModelConfig
 from facegan.training import STATE_FILE, TrainConfig, Trainer, resolve_device
 
 DEFAULT_DATA = Path("data")
+COMPILE_ON_CUDA = ("--compile is refused on CUDA: inductor's convolution_backward fails on the channels_last "
+                   "512×4×4 layer (torch 2.11, H100); the default CUDA-graph step is the fast path there")
 
 
 def number(kind: type = float, positive: bool = True):
@@ -59,7 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--export-dtype", choices=sorted(EXPORT_DTYPES), default="fp32", help="default fp32; fp16 halves the file")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its state.pt")
     p.add_argument("--seed", type=int, help="seed for weights, noise and data order (default 0)")
-    p.add_argument("--compile", action="store_true", help="torch.compile G and D (ignored for wgan-gp)")
+    p.add_argument("--compile", action="store_true", help="torch.compile G and D (CPU only; ignored for wgan-gp)")
+    p.add_argument("--no-cuda-graph", action="store_true",
+                   help="on CUDA, run the eager step instead of replaying it as a CUDA graph")
     p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="fp32 instead of bf16 autocast")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--sync-bn", action="store_true", help="under torchrun on CUDA: BatchNorm over the global batch")
@@ -146,6 +151,9 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
     if export_path.suffix != ".safetensors":
         raise UsageError(f"--export must end in .safetensors: {export_path}")
 
+    config.compile = args.compile  # a speed choice of this invocation, like the CUDA graph
+    if config.compile and device.type == "cuda":
+        raise UsageError(COMPILE_ON_CUDA)
     if args.sync_bn:
         config.sync_bn = True
     if config.sync_bn and not (world.enabled and device.type == "cuda"):
@@ -163,14 +171,16 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
 
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
-    trainer = Trainer(config, bank, device, world)
+    refusal = graph_refusal(device, world, wanted=not args.no_cuda_graph)
+    trainer = (GraphedTrainer if refusal is None else Trainer)(config, bank, device, world)
     if args.resume:
         trainer.load_state_dict(state)
     batch = (f"batch {config.batch_size}" if not world.enabled else
              f"global batch {config.batch_size * world.size} = {config.batch_size} per rank × {world.size} ranks, "
              f"BatchNorm {'synchronised' if config.sync_bn else 'per rank'}")
+    step = "" if device.type != "cuda" else ", CUDA-graph step" if refusal is None else f", eager step ({refusal})"
     say(f"{config.mode} on {device}: {len(bank)} images from {data}, {batch}, "
-        f"{config.steps} generator steps, bf16 autocast {'on' if config.amp else 'off'} → {out}")
+        f"{config.steps} generator steps, bf16 autocast {'on' if config.amp else 'off'}{step} → {out}")
     scorer = None
     if config.eval_every and world.is_main:
         scorer = GeneratorScorer(data, config.model.image_size, device, config.eval_num)
