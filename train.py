@@ -26,7 +26,8 @@ from facegan.export import EXPORT_DTYPES, export_generator, export_training_reco
 from facegan.losses import MODES
 from facegan.metrics import GeneratorScorer, MetricsError, inception_available
 from facegan.models import IMAGE_SIZES, ModelConfig
-from facegan.training import STATE_FILE, TrainConfig, Trainer, resolve_device
+from facegan.state import StateError, has_state, load_run_state
+from facegan.training import TrainConfig, Trainer, resolve_device
 
 DEFAULT_DATA = Path("data")
 COMPILE_ON_CUDA = ("--compile is refused on CUDA: inductor's convolution_backward fails on the channels_last "
@@ -60,7 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, help="run folder (default runs/MODE)")
     p.add_argument("--export", type=Path, help="weights file (default checkpoints/NAME.safetensors, NAME = run folder name)")
     p.add_argument("--export-dtype", choices=sorted(EXPORT_DTYPES), default="fp32", help="default fp32; fp16 halves the file")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its state.pt")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out (its state.pt or state-parts/)")
     p.add_argument("--seed", type=int, help="seed for weights, noise and data order (default 0)")
     p.add_argument("--compile", action="store_true", help="torch.compile G and D (CPU only; ignored for wgan-gp)")
     p.add_argument("--no-cuda-graph", action="store_true",
@@ -122,19 +123,16 @@ def main(argv: list[str] | None = None) -> int:
 
 def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
     out = args.out or Path("runs") / (args.mode or "dcgan")
-    state_path = out / STATE_FILE
     say = (lambda message: print(message, file=sys.stderr)) if world.is_main else (lambda message: None)
 
     if args.resume:
-        if not state_path.is_file():
-            raise UsageError(f"--resume: no {STATE_FILE} in {out} to continue from")
-        state = torch.load(state_path, map_location=device, weights_only=True)
+        state = load_run_state(out, device)
         config = TrainConfig.from_json(state["config"])
         if args.mode and args.mode != config.mode:
             raise UsageError(f"--resume: {out} is a {config.mode} run, not {args.mode}")
         data = Path(args.data or config.data)
     else:
-        if state_path.exists():
+        if has_state(out):
             raise UsageError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
         data = Path(args.data) if args.data else DEFAULT_DATA
         if args.data is None and not data.is_dir():
@@ -201,7 +199,7 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
 def cli(argv: list[str] | None = None) -> int:
     """main() with bad input turned into one line on stderr and exit code 2."""
     warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
-    return run(main, argv, "train.py", expected=(DataError, MetricsError, ValueError))
+    return run(main, argv, "train.py", expected=(DataError, MetricsError, StateError, ValueError))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""What only a GPU can show: bf16 autocast on CUDA, the CUDA-graph step, the --compile refusal, the GPU-resident data."""
+"""What only a GPU can show: bf16 on CUDA, the CUDA-graph step, the --compile refusal, GPU-resident data."""
 
 import pytest
 import torch

@@ -1,0 +1,205 @@
+"""A run's resumable state as safetensors parts of bounded size plus one small JSON index.
+
+state.pt (G, D, EMA, both optimisers, counters, RNG states, config) is ~90 MB for the Adam
+modes, one pickle-based file. Some transfers cap file sizes (the GPU machines hand back at
+most 16 MiB per file and 64 MiB per call), so a run can also be kept as parts:
+
+    python -m facegan.state split runs/wgan-gp            # → runs/wgan-gp/state-parts/
+    python train.py --resume --out runs/wgan-gp            # resumes from state.pt or state-parts/
+
+state-parts/ holds state.json (counters, config, optimiser settings, and each part's size
+and SHA-256) and part-I-of-N.safetensors files, each at most --max-mib. No pickles: every
+tensor, the RNG states included, is a safetensors tensor; everything else is JSON. Resuming
+from the parts gives bit-identical weights to resuming from state.pt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+
+from .cli import Parser, UsageError, run
+from .export import save_safetensors
+from .training import STATE_FILE
+
+PARTS_DIR = "state-parts"
+INDEX = "state.json"
+FORMAT = 1
+DEFAULT_PART_MIB = 15  # four parts and the index fit one 64 MiB transfer
+HEADER_ROOM = 64 << 10  # bytes kept free in each part for its safetensors header
+NETWORKS = ("G", "D", "G_ema")
+OPTIMIZERS = ("opt_g", "opt_d")
+
+
+class StateError(ValueError):
+    """A state that cannot be resumed from; the message says why."""
+
+
+def _tensors(state: dict) -> dict[str, torch.Tensor]:
+    """Every tensor of a Trainer.state_dict(), under a flat name."""
+    tensors = {f"{net}/{name}": t for net in NETWORKS for name, t in state[net].items()}
+    for opt in OPTIMIZERS:
+        for param_id, values in state[opt]["state"].items():
+            tensors.update({f"{opt}/{param_id}/{key}": value for key, value in values.items()})
+    tensors.update({key: state[key] for key in ("rng_cpu", "rng_cuda") if key in state})
+    return tensors
+
+
+def _nbytes(t: torch.Tensor) -> int:
+    return t.numel() * t.element_size()
+
+
+def _pieces(tensors: dict[str, torch.Tensor], limit: int) -> list[tuple[str, torch.Tensor]]:
+    """(name, tensor) to store, CPU and contiguous; a tensor over limit bytes goes flat in chunks name#k."""
+    pieces = []
+    for name, t in tensors.items():
+        t = t.detach().cpu().contiguous()
+        if _nbytes(t) <= limit:
+            pieces.append((name, t))
+        else:
+            chunks = t.reshape(-1).chunk(math.ceil(_nbytes(t) / limit))
+            pieces += [(f"{name}#{k}", c.clone()) for k, c in enumerate(chunks)]
+    return pieces
+
+
+def save_parts(state: dict, folder: Path, max_bytes: int = DEFAULT_PART_MIB << 20) -> list[Path]:
+    """Write state (a Trainer.state_dict()) as folder/state.json plus parts of at most max_bytes each.
+
+    Parts are written first and the index last, each atomically, so an interrupted save leaves
+    the previous index, which then finds its parts changed and says so instead of resuming wrong.
+    """
+    limit = max_bytes - HEADER_ROOM
+    if limit <= 0:
+        raise StateError(f"parts of {max_bytes} bytes leave no room for tensors")
+    tensors = _tensors(state)
+    groups: list[dict[str, torch.Tensor]] = [{}]
+    size = 0
+    for name, t in _pieces(tensors, limit):
+        if groups[-1] and size + _nbytes(t) > limit:
+            groups.append({})
+            size = 0
+        groups[-1][name] = t
+        size += _nbytes(t)
+    folder.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for i, group in enumerate(groups, 1):
+        path = folder / f"part-{i}-of-{len(groups)}.safetensors"
+        save_safetensors(group, {}, path)
+        parts.append({"file": path.name, "bytes": path.stat().st_size, "sha256": _sha256(path)})
+    index = {
+        "format": FORMAT,
+        "config": json.loads(state["config"]),
+        **{key: state[key] for key in ("step", "batches", "wall_time", "best_fid")},
+        "param_groups": {opt: state[opt]["param_groups"] for opt in OPTIMIZERS},
+        "shapes": {name: list(t.shape) for name, t in tensors.items()},
+        "parts": parts,
+    }
+    tmp = folder / f".{INDEX}.tmp{os.getpid()}"
+    tmp.write_text(json.dumps(index, indent=1))
+    os.replace(tmp, folder / INDEX)
+    for stale in set(folder.glob("part-*.safetensors")) - {folder / p["file"] for p in parts}:
+        stale.unlink()
+    return [folder / INDEX] + [folder / p["file"] for p in parts]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_index(folder: Path) -> dict:
+    try:
+        index = json.loads((folder / INDEX).read_text())
+    except (OSError, ValueError) as error:
+        raise StateError(f"unreadable {folder / INDEX} ({error})") from None
+    if index.get("format") != FORMAT:
+        raise StateError(f"{folder / INDEX} is not a FaceGAN state (format {index.get('format')!r})")
+    return index
+
+
+def load_parts(folder: Path) -> dict:
+    """The Trainer.state_dict() that save_parts wrote into folder, on the CPU; checks every part first."""
+    index = read_index(folder)
+    stored: dict[str, torch.Tensor] = {}
+    for part in index["parts"]:
+        path = folder / part["file"]
+        if not path.is_file():
+            raise StateError(f"{path} is missing: bring all {len(index['parts'])} parts of the state")
+        if path.stat().st_size != part["bytes"] or _sha256(path) != part["sha256"]:
+            raise StateError(f"{path} is damaged or from another save (size or SHA-256 differ)")
+        try:
+            with safe_open(path, "pt") as f:
+                stored.update({name: f.get_tensor(name) for name in f.keys()})
+        except (SafetensorError, OSError) as error:
+            raise StateError(f"{path} is not readable ({error})") from None
+    tensors = {}
+    for name, shape in index["shapes"].items():
+        if name in stored:
+            tensors[name] = stored[name]
+        else:  # stored flat, in chunks name#0, name#1, …
+            chunks = [stored[f"{name}#{k}"] for k in range(sum(key.startswith(f"{name}#") for key in stored))]
+            tensors[name] = torch.cat(chunks).reshape(shape)
+    state = {key: index[key] for key in ("step", "batches", "wall_time", "best_fid")}
+    state["config"] = json.dumps(index["config"])
+    for net in NETWORKS:
+        state[net] = {name.split("/", 1)[1]: t for name, t in tensors.items() if name.startswith(f"{net}/")}
+    for opt in OPTIMIZERS:
+        per_param: dict[int, dict[str, torch.Tensor]] = {}
+        for name, t in tensors.items():
+            if name.startswith(f"{opt}/"):
+                _, param_id, key = name.split("/")
+                per_param.setdefault(int(param_id), {})[key] = t
+        state[opt] = {"state": dict(sorted(per_param.items())), "param_groups": index["param_groups"][opt]}
+    state.update({key: tensors[key] for key in ("rng_cpu", "rng_cuda") if key in tensors})
+    return state
+
+
+def has_state(run_dir: Path) -> bool:
+    return (run_dir / STATE_FILE).is_file() or (run_dir / PARTS_DIR / INDEX).is_file()
+
+
+def load_run_state(run_dir: Path, device: torch.device) -> dict:
+    """The run's resumable state: state.pt or state-parts/, whichever is further along (state.pt on a tie)."""
+    candidates = []
+    if (run_dir / STATE_FILE).is_file():
+        candidates.append(torch.load(run_dir / STATE_FILE, map_location=device, weights_only=True))
+    if (run_dir / PARTS_DIR / INDEX).is_file():
+        candidates.append(load_parts(run_dir / PARTS_DIR))
+    if not candidates:
+        raise StateError(f"no {STATE_FILE} or {PARTS_DIR}/ in {run_dir} to continue from")
+    return max(candidates, key=lambda state: state["step"])  # max keeps the first of equals
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = Parser(prog="python -m facegan.state", description=__doc__)
+    commands = p.add_subparsers(dest="command", required=True)
+    split = commands.add_parser("split", help="write RUN/state.pt as safetensors parts + state.json")
+    split.add_argument("run", type=Path, help="run folder holding state.pt")
+    split.add_argument("--to", type=Path, help=f"output folder (default RUN/{PARTS_DIR})")
+    split.add_argument("--max-mib", type=float, default=DEFAULT_PART_MIB, help="largest part, MiB (default 15)")
+    args = p.parse_args(argv)
+    source = args.run / STATE_FILE
+    if not source.is_file():
+        raise UsageError(f"no {STATE_FILE} in {args.run}")
+    if not 1 <= args.max_mib <= 1 << 20:
+        raise UsageError(f"--max-mib must be between 1 and {1 << 20}: {args.max_mib}")
+    files = save_parts(torch.load(source, map_location="cpu", weights_only=True), args.to or args.run / PARTS_DIR,
+                       int(args.max_mib * (1 << 20)))
+    for path in files:
+        print(f"{path}  {path.stat().st_size / (1 << 20):.1f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(main, None, "python -m facegan.state", expected=(StateError,)))
