@@ -66,10 +66,6 @@ class GraphedTrainer(Trainer):
     def ema_decay(self) -> float | torch.Tensor:
         return self.decay if self._capturing else super().ema_decay()
 
-    def autocast(self) -> torch.autocast:
-        # No weight-cast cache: a cached cast must not outlive the region it was captured in.
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.amp, cache_enabled=False)
-
     def train_step(self) -> torch.Tensor:
         n = self.config.n_critic
         if self.failure is not None or self.critic_steps() != n:

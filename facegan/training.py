@@ -178,7 +178,9 @@ class Trainer:
         return self._global_draw(lambda n: torch.randn(n, self.config.model.nz, device=self.device))
 
     def autocast(self) -> torch.autocast:
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.amp)
+        # No cache of bf16 weight casts: the critic's gradients from its real and fake passes then add
+        # up in fp32 rather than bf16, and a CUDA graph never holds a cast made outside its capture.
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.config.amp, cache_enabled=False)
 
     def real_batch(self, i: int) -> torch.Tensor:
         """The step's i-th real batch (the CUDA-graphed trainer reads it through a static buffer)."""
