@@ -95,12 +95,14 @@ class GraphedTrainer(Trainer):
     def _capture(self) -> None:
         """Record one step; on any error, say so once and stay eager."""
         step, batches = self.step, self.batches  # capture records the work without doing it
+        stream = torch.cuda.current_stream(self.device)
         graph = torch.cuda.CUDAGraph()
         self._capturing = True
         try:
             with torch.cuda.graph(graph):
                 stats = Trainer.train_step(self)
         except Exception as error:  # noqa: BLE001 - whatever breaks capture, the eager step still works
+            torch.cuda.set_stream(stream)  # a failed capture_end leaves the capture's side stream current
             first_line = (str(error).strip().splitlines() or [""])[0]
             self.failure = f"{type(error).__name__}: {first_line}"
             tqdm.write(f"CUDA graph capture failed ({self.failure}); training on with the eager step", file=sys.stderr)

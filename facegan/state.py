@@ -184,18 +184,15 @@ def load_run_state(run_dir: Path, device: torch.device) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="python -m facegan.state", description=__doc__)
     commands = p.add_subparsers(dest="command", required=True)
-    split = commands.add_parser("split", help="write RUN/state.pt as safetensors parts + state.json")
-    split.add_argument("run", type=Path, help="run folder holding state.pt")
+    split = commands.add_parser("split", help="write RUN's state as safetensors parts + state.json")
+    split.add_argument("run", type=Path, help="run folder holding state.pt or state-parts/ (re-split to other sizes)")
     split.add_argument("--to", type=Path, help=f"output folder (default RUN/{PARTS_DIR})")
     split.add_argument("--max-mib", type=float, default=DEFAULT_PART_MIB, help="largest part, MiB (default 15)")
     args = p.parse_args(argv)
-    source = args.run / STATE_FILE
-    if not source.is_file():
-        raise UsageError(f"no {STATE_FILE} in {args.run}")
     if not 1 <= args.max_mib <= 1 << 20:
         raise UsageError(f"--max-mib must be between 1 and {1 << 20}: {args.max_mib}")
-    files = save_parts(torch.load(source, map_location="cpu", weights_only=True), args.to or args.run / PARTS_DIR,
-                       int(args.max_mib * (1 << 20)))
+    state = load_run_state(args.run, torch.device("cpu"))
+    files = save_parts(state, args.to or args.run / PARTS_DIR, int(args.max_mib * (1 << 20)))
     for path in files:
         print(f"{path}  {path.stat().st_size / (1 << 20):.1f} MiB")
     return 0

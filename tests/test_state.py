@@ -114,10 +114,16 @@ def test_a_missing_or_damaged_part_is_one_line_and_exit_2(tmp_path, image_folder
 
 def test_split_command_line(tmp_path, image_folder):
     assert run(tmp_path, image_folder, "--steps", "1") == 0
-    command = [sys.executable, "-m", "facegan.state", "split", str(tmp_path / "run"), "--to", str(tmp_path / "out")]
-    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    command = [sys.executable, "-m", "facegan.state", "split"]
+    result = subprocess.run([*command, str(tmp_path / "run")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "out" / INDEX).is_file() and "part-1-of-1.safetensors" in result.stdout
-    result = subprocess.run([*command[:4], str(tmp_path / "nothing")], cwd=ROOT, capture_output=True, text=True)
+    parts = tmp_path / "run" / PARTS_DIR
+    assert (parts / INDEX).is_file() and "part-1-of-1.safetensors" in result.stdout
+    result = subprocess.run([*command, str(tmp_path / "nothing")], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2
-    assert result.stderr.strip() == f"python -m facegan.state: error: no {STATE_FILE} in {tmp_path / 'nothing'}"
+    assert result.stderr.strip() == (f"python -m facegan.state: error: no {STATE_FILE} or {PARTS_DIR}/ in "
+                                     f"{tmp_path / 'nothing'} to continue from")
+    # Parts re-split to another size (larger ones, say, for an upload with no per-file cap) hold the same state.
+    (tmp_path / "run" / STATE_FILE).unlink()
+    assert state_parts.main(["split", str(tmp_path / "run"), "--to", str(tmp_path / "again"), "--max-mib", "2"]) == 0
+    assert_same_state(load_parts(tmp_path / "again"), load_parts(parts))

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Issue #11's GPU checks in one device call (about 4–8 minutes on an H100 or H200):
+#   1. the CUDA tests: graphed vs eager steps per mode, resume of a graphed run, a failed capture
+#      falling back, the --compile refusal, plus the CPU tests of the graph logic and the state parts;
+#   2. the speed benchmark: every mode, eager and CUDA-graphed, batch 128 and 512, the tutorial
+#      loop as written and with 8 workers, ratios;
+#   3. a torch.profiler summary of 10 steps per mode, eager and graphed (full tables in profile.txt).
+#
+# Here, once (12,000 utkface64 faces, ~30 MiB, travel as a carried folder that git ignores):
+#   python3 -c "import shutil,pathlib; d=pathlib.Path('.carry/utkface12k'); d.mkdir(parents=True, exist_ok=True)
+#   [shutil.copy(f, d) for f in sorted(pathlib.Path('../shared/data/utkface64').glob('*.jpg'))[:12000]]"
+# Then the device call:  run(command="bash benchmarks/gpu_check.sh", carry=[".carry/utkface12k"], timeout_s=560)
+# What comes back ($OUT): gpu.txt, tests.txt, bench.txt, profile.txt.
+set -uo pipefail
+OUT=${OUT:-/tmp/gpu-check}
+DATA=${DATA:-.carry/utkface12k}
+mkdir -p "$OUT"
+export PYTHONUNBUFFERED=1 FACEGAN_CACHE=/tmp/facegan-cache
+
+{ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
+  python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"; } 2>&1 | tee "$OUT/gpu.txt"
+
+timeout 240 python3 -m pytest -q -rs tests/test_cuda.py tests/test_cudagraph.py tests/test_state.py 2>&1 \
+  | tee "$OUT/tests.txt"
+
+if [ -d "$DATA" ]; then
+  timeout 270 python3 benchmarks/train_speed.py --data "$DATA" --device cuda --batch-sizes 128 512 --workers 8 \
+    --steps 30 --profile "$OUT/profile.txt" 2>&1 | tee "$OUT/bench.txt"
+else
+  echo "no $DATA: carry it (see the top of this script) to run the benchmark" | tee "$OUT/bench.txt"
+fi
