@@ -14,7 +14,7 @@ from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no phoning home from a Space or a laptop
 
-from facegan.ui import create_app  # noqa: E402
+from facegan.ui import create_app, launch  # noqa: E402
 
 
 def main() -> None:
@@ -23,8 +23,7 @@ def main() -> None:
                    default=Path(os.environ.get("FACEGAN_CHECKPOINTS", Path(__file__).parent / "checkpoints")))
     p.add_argument("--hub-repo", default=os.environ.get("FACEGAN_HUB_REPO"))
     args = p.parse_args()
-    demo = create_app(args.checkpoints, args.hub_repo)
-    demo.queue(default_concurrency_limit=2, max_size=64).launch()
+    launch(create_app(args.checkpoints, args.hub_repo))
 
 
 if __name__ == "__main__":

@@ -9,9 +9,17 @@ from pathlib import Path
 import torch
 
 from .export import CheckpointError, load_generator, record_paths
+from .i18n import text
 from .models import Generator
 from .sampling import render
 from .stats import plot_curves, read_metrics
+
+
+def recipe(meta: dict) -> str:
+    """The training recipe a weights file records: optimiser, learning rates, critic steps, constraint, EMA."""
+    config = meta.get("train_config", {})
+    keys = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "clip", "gp_lambda", "ema_decay")
+    return ", ".join(f"{k}={config[k]}" for k in keys if k in config)
 
 
 @dataclass
@@ -21,48 +29,49 @@ class Entry:
     generator: Generator
     meta: dict
     curves: Path | None = None  # a PNG of the run's metrics, when the run left them
-    progress: list[tuple[Path, str]] = field(default_factory=list)
+    progress: list[tuple[Path, int]] = field(default_factory=list)  # fixed-noise grids and their steps
 
-    @property
-    def label(self) -> str:
+    def label(self, lang: str = "en") -> str:
         """How the model is offered in a dropdown: file name, then what its metadata says."""
-        steps = f", {self.meta['steps']:,} steps" if "steps" in self.meta else ""
+        steps = ", " + text("caption.steps", lang, steps=self.meta["steps"]) if "steps" in self.meta else ""
         return f"{self.name} ({self.meta.get('mode', '?').upper()}{steps})"
 
-    @property
-    def caption(self) -> str:
+    def caption(self, lang: str = "en") -> str:
         """Mode, training length and, where measured, FID/KID: one line under each grid."""
         m = self.meta
         parts = [m.get("mode", "?").upper()]
         if "steps" in m:
-            parts.append(f"{m['steps']:,} steps")
+            parts.append(text("caption.steps", lang, steps=m["steps"]))
         if "images_seen" in m:
-            parts.append(f"{m['images_seen'] / 1e6:.1f}M images")
+            parts.append(text("caption.images", lang, millions=m["images_seen"] / 1e6))
         if "metrics" in m:
-            parts.append(f"FID {m['metrics']['fid']:.1f}, KID {m['metrics']['kid']:.3f}")
-        return f"{self.name}: " + " · ".join(parts)
+            parts.append(text("caption.fid", lang, fid=m["metrics"]["fid"], kid=m["metrics"]["kid"]))
+        return text("caption", lang, name=self.name, facts=" · ".join(parts))
 
-    def describe(self) -> str:
-        """Markdown: configuration and training facts from the weights' metadata."""
+    def describe(self, lang: str = "en") -> str:
+        """Markdown: configuration and training facts from the weights' metadata, in lang."""
         m, model = self.meta, self.meta["model"]
-        rows = [("mode", m.get("mode")), ("architecture",
-                 f"nz={model['nz']}, ngf={model['ngf']}, ndf={model['ndf']}, {model['image_size']}×{model['image_size']}, "
-                 f"critic norm: {model['critic_norm']}"),
-                ("trained on", f"{m['dataset']} ({m['dataset_size']:,} images)" if "dataset" in m else None),
-                ("generator steps", f"{m['steps']:,}" if "steps" in m else None),
-                ("real images seen", f"{m['images_seen']:,}" if "images_seen" in m else None),
-                ("batch size", m.get("batch_size")),
-                ("training time", f"{m['train_seconds']:.0f} s on {m.get('device', '?')}" if "train_seconds" in m else None),
-                ("exported", f"{m.get('date', '?')}, {m.get('dtype', '?')}, facegan {m.get('facegan_version', '?')}")]
+
+        def say(key: str, **values) -> str:
+            return text(key, lang, **values)
+
+        rows = [("fact.mode", m.get("mode")),
+                ("fact.architecture", say("fact.architecture_value", nz=model["nz"], ngf=model["ngf"], ndf=model["ndf"],
+                                          size=model["image_size"], norm=model["critic_norm"])),
+                ("fact.dataset", say("fact.dataset_value", dataset=m["dataset"], size=m["dataset_size"])
+                 if "dataset" in m else None),
+                ("fact.steps", f"{m['steps']:,}" if "steps" in m else None),
+                ("fact.images_seen", f"{m['images_seen']:,}" if "images_seen" in m else None),
+                ("fact.batch_size", m.get("batch_size")),
+                ("fact.train_time", say("fact.train_time_value", seconds=m["train_seconds"], device=m.get("device", "?"))
+                 if "train_seconds" in m else None),
+                ("fact.exported", f"{m.get('date', '?')}, {m.get('dtype', '?')}, facegan {m.get('facegan_version', '?')}")]
         if "metrics" in m:
-            s = m["metrics"]
-            rows.append(("FID / KID", f"{s['fid']:.2f} / {s['kid']:.4f} ± {s['kid_std']:.4f} "
-                                      f"({s['num']:,} samples vs {s['reference']})"))
-        config = m.get("train_config", {})
-        if config:
-            keys = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "clip", "gp_lambda", "ema_decay")
-            rows.append(("recipe", ", ".join(f"{k}={config[k]}" for k in keys if k in config)))
-        table = "\n".join(f"| {k} | {v} |" for k, v in rows if v is not None)
+            rows.append(("fact.metrics", say("fact.metrics_value", **{k: m["metrics"][k] for k in
+                                                                      ("fid", "kid", "kid_std", "num", "reference")})))
+        if m.get("train_config"):
+            rows.append(("fact.recipe", recipe(m)))
+        table = "\n".join(f"| {say(k)} | {v} |" for k, v in rows if v is not None)
         return f"### {self.name}\n`{self.path.name}`\n\n| | |\n|---|---|\n{table}\n"
 
 
@@ -96,7 +105,7 @@ class Gallery:
                 plot_curves(read_metrics(metrics), entry.curves, title=name)
             except (ValueError, KeyError, OSError):
                 entry.curves = None  # a damaged metrics file costs only the plot
-        entry.progress = [(p, f"step {int(p.stem.split('_')[1]):,}") for p in sorted(progress.glob("step_[0-9]*.png"))]
+        entry.progress = [(p, int(p.stem.split("_")[1])) for p in sorted(progress.glob("step_[0-9]*.png"))]
         self.models[name] = entry
 
     @property

@@ -4,6 +4,8 @@
     python -m facegan.hub upload --space USER/facegan [--dry-run]
 
 A Space whose weights live in a model repo sets FACEGAN_HUB_REPO=USER/facegan-weights.
+The weights repo gets a model card (README.md) written from the weights' own metadata;
+--dry-run prints it. A Space uploaded with --weights-repo names that repo in its header.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ import sys
 from pathlib import Path
 
 from .cli import Parser, UsageError, run
+from .export import CheckpointError, read_metadata, record_paths
+from .gallery import recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png"]
+# UTKFace, which the shipped weights are derived from, is for non-commercial research only.
+DATA_LICENSE = {"license": "other", "license_name": "utkface-non-commercial-research",
+                "license_link": "https://susanqq.github.io/UTKFace/"}
 SPACE_PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "facegan/*.py", "docs/*.png",
                   *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
 
@@ -49,20 +56,115 @@ def files_matching(root: Path, patterns: list[str]) -> list[Path]:
     return sorted({p.relative_to(root) for pattern in patterns for p in root.glob(pattern) if p.is_file()})
 
 
-def upload(repo_id: str, folder: Path, patterns: list[str], repo_type: str, dry_run: bool) -> list[Path]:
-    """Upload the files of folder that match patterns; with dry_run, only list them."""
-    files = files_matching(folder, patterns)
+def model_card(folder: Path, repo_id: str) -> str:
+    """The weights repo's README.md: Hub YAML header (licence, data set, model-index with FID/KID),
+    a sample grid, each generator's training facts and how to load it, all from the weights' metadata."""
+    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+
+    generators = []
+    for path in sorted(folder.glob("*.safetensors")):
+        try:
+            generators.append((path, read_metadata(path)))
+        except CheckpointError as error:
+            raise HubError(str(error)) from None
+    if not generators:
+        raise HubError(f"no FaceGAN weights in {folder}")
+    datasets = sorted({m.get("dataset", "unknown") for _, m in generators})
+    results = [EvalResult(task_type="unconditional-image-generation", task_name="Unconditional image generation",
+                          dataset_type=m["metrics"]["reference"], dataset_name=m["metrics"]["reference"],
+                          metric_type=metric, metric_value=round(m["metrics"][metric], 4),
+                          metric_name=f"{metric.upper()} ({path.stem}, {m['metrics']['num']:,} samples)")
+               for path, m in generators if "metrics" in m for metric in ("fid", "kid")]
+    data = ModelCardData(**DATA_LICENSE, library_name="facegan", pipeline_tag="unconditional-image-generation",
+                         tags=["gan", "dcgan", "wgan", "wgan-gp", "faces", "safetensors", "pytorch"],
+                         datasets=datasets, model_name=repo_id.split("/")[-1], eval_results=results or None)
+    rows, grids, recipes = [], [], []
+    for path, m in generators:
+        s = m.get("metrics")
+        rows.append(f"| `{path.name}` | {m.get('mode', '?').upper()} | "
+                    + (f"{s['fid']:.2f} | {s['kid']:.4f} ± {s['kid_std']:.4f} | " if s else "– | – | ")
+                    + f"{m.get('steps', 0):,} | {m.get('images_seen', 0):,} | {m.get('batch_size', '?')} | "
+                    + f"{m.get('train_seconds', 0):.0f} s on {m.get('device', '?')} | {m.get('dataset', '?')} | "
+                    + f"{m.get('dtype', '?')}, {m.get('date', '?')} |")
+        if m.get("train_config"):
+            recipes.append(f"- `{path.stem}`: {recipe(m)}")
+        progress = sorted(record_paths(path)[1].glob("step_*.png"))
+        if progress:
+            grids.append(f"![{path.stem}: fixed noise at step {int(progress[-1].stem.split('_')[1]):,}]"
+                         f"({progress[-1].relative_to(folder).as_posix()})")
+    first = generators[0][0].name
+    body = f"""
+# {repo_id.split("/")[-1]}: FaceGAN generators
+
+{len(generators)} unconditional face generator(s) (DCGAN layout, {generators[0][1]["model"]["image_size"]}×\
+{generators[0][1]["model"]["image_size"]} RGB), trained with FaceGAN and exported as safetensors whose
+metadata alone rebuilds each model (no pickles).
+
+**Licence.** Trained on {", ".join(datasets)}, derived from UTKFace, which is available for
+**non-commercial research purposes only**; these weights carry the same restriction.
+
+## Samples
+
+Fixed-noise grids at the last training snapshot (EMA generator):
+
+{" ".join(grids) or "(no progress grids uploaded)"}
+
+## Generators
+
+FID/KID: 64×64 samples against the training set, standard TF-FID Inception-v3 features (pytorch-fid's
+resize and scaling); KID is mean ± std over 100 subsets of 1,000.
+
+| file | mode | FID ↓ | KID ↓ | generator steps | real images seen | batch | training | data | export |
+| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(rows)}
+
+Training recipes (the full configuration is in each file's safetensors metadata, key `facegan`):
+
+{chr(10).join(recipes) or "(not recorded)"}
+
+## Use
+
+```python
+from huggingface_hub import hf_hub_download
+from facegan.export import load_generator
+generator, meta = load_generator(hf_hub_download("{repo_id}", "{first}"))  # CPU, fp32, eval mode
+```
+
+`generator(torch.randn(16, meta["model"]["nz"]))` gives 16 faces in [-1, 1].
+"""
+    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
+
+
+def space_readme(readme: str, weights_repo: str) -> str:
+    """The Space's README with its header naming the model repo it loads weights from."""
+    from huggingface_hub import SpaceCard
+
+    card = SpaceCard(readme)
+    card.data.models = [weights_repo]
+    return str(card)
+
+
+def upload(repo_id: str, folder: Path, patterns: list[str], repo_type: str, dry_run: bool,
+           generated: dict[str, str] | None = None) -> list[Path]:
+    """Upload the files of folder that match patterns, plus generated texts (path → text) in the same commit.
+
+    With dry_run, only list them.
+    """
+    generated = generated or {}
+    files = sorted(set(files_matching(folder, patterns)) | {Path(name) for name in generated})
     if not files:
         raise HubError(f"nothing to upload from {folder} (looked for {', '.join(patterns)})")
     if dry_run:
         return files
-    from huggingface_hub import HfApi
+    from huggingface_hub import CommitOperationAdd, HfApi
 
+    operations = [CommitOperationAdd(path_in_repo=f.as_posix(), path_or_fileobj=generated[str(f)].encode()
+                                     if str(f) in generated else str(folder / f)) for f in files]
     api = HfApi()
     try:
         api.create_repo(repo_id, repo_type=repo_type, exist_ok=True,
                         **({"space_sdk": "gradio"} if repo_type == "space" else {}))
-        api.upload_folder(repo_id=repo_id, repo_type=repo_type, folder_path=folder, allow_patterns=patterns,
+        api.create_commit(repo_id=repo_id, repo_type=repo_type, operations=operations,
                           commit_message="Upload from facegan.hub")
     except Exception as error:  # network and auth failures from huggingface_hub: one line, not a traceback
         raise HubError(f"upload failed: {str(error).splitlines()[0] if str(error) else type(error).__name__}") from None
@@ -80,12 +182,20 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if not (args.weights_repo or args.space):
         raise UsageError("name --weights-repo and/or --space")
-    targets = [(args.weights_repo, args.checkpoints, WEIGHT_PATTERNS, "model"), (args.space, ROOT, SPACE_PATTERNS, "space")]
-    for repo_id, folder, patterns, repo_type in targets:
-        if repo_id:
-            files = upload(repo_id, folder, patterns, repo_type, args.dry_run)
-            print(f"{'would upload' if args.dry_run else 'uploaded'} {len(files)} files to {repo_type} repo {repo_id}:")
-            print("\n".join(f"  {f}" for f in files))
+    targets = []
+    if args.weights_repo:
+        card = model_card(args.checkpoints, args.weights_repo)
+        targets.append((args.weights_repo, args.checkpoints, WEIGHT_PATTERNS, "model", {"README.md": card}))
+    if args.space:
+        readme = (ROOT / "README.md").read_text()
+        header = {"README.md": space_readme(readme, args.weights_repo)} if args.weights_repo else {}
+        targets.append((args.space, ROOT, SPACE_PATTERNS, "space", header))
+    for repo_id, folder, patterns, repo_type, generated in targets:
+        files = upload(repo_id, folder, patterns, repo_type, args.dry_run, generated)
+        print(f"{'would upload' if args.dry_run else 'uploaded'} {len(files)} files to {repo_type} repo {repo_id}:")
+        print("\n".join(f"  {f}" for f in files))
+        if args.dry_run and repo_type == "model":
+            print(f"\nREADME.md (model card):\n{generated['README.md']}")
     return 0
 
 

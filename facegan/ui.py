@@ -20,78 +20,119 @@ from PIL import Image
 
 from .gallery import Gallery
 from .hub import HubError, fetch_weights
-from .sampling import gif_bytes, interpolate, seeded_noise, to_pil, truncate
+from .i18n import LAUNCH_I18N, language, localized, phrase, t, text
+from .sampling import display_grid, gif_bytes, interpolate, seeded_noise, to_pil, truncate
 
 MAX_SEED = 2**32 - 1
 MAX_FACES, MAX_COMPARE, MAX_FRAMES, GIF_FRAMES = 64, 16, 16, 24
 GIF_LIFETIME_S = 600
+# Display sizes (px): faces are shown large, upscaled by `display_grid`; the native ones download.
+SAMPLES_PANEL, MAX_FACE_PX, FACE_AT_T_PX, STRIP_FACE_PX, STRIP_ROW, COMPARE_FACE_PX = 784, 384, 256, 96, 8, 128
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+# Gradio marks every <img> loading="lazy", so the About tab's curves and progress grids below the
+# fold stayed blank for a visitor who scrolled fast. Turn each one eager as soon as it appears.
+EAGER_IMAGES = """<script>
+new MutationObserver(() => document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = "eager"; }))
+  .observe(document.documentElement, {childList: true, subtree: true});
+</script>"""
 
 
-def _number(value, label: str) -> float:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise gr.Error(f"The {label} is empty: enter a number.")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise gr.Error(f"The {label} must be a number, not {value!r}.") from None
-    if not math.isfinite(number):
-        raise gr.Error(f"The {label} must be a finite number, not {value!r}.")
-    return number
+def grid_face_px(count: int) -> int:
+    """Display size of each face in a grid of count: the grid fills the Samples panel (193 px at 16)."""
+    columns = max(1, int(count ** 0.5 + 0.999))
+    return min(MAX_FACE_PX, (SAMPLES_PANEL - 2) // columns - 2)
 
 
-def clamp(value, low: float, high: float, label: str, integer: bool = False) -> float:
-    """value within [low, high] (rounded when integer), warning about any change."""
-    number = _number(value, label)
-    fixed = min(max(round(number) if integer else number, low), high)
-    if fixed != number:
-        gr.Warning(f"The {label} {value} was changed to {fixed} (allowed: {low}–{high}{', whole numbers' if integer else ''}).")
-    return int(fixed) if integer else fixed
+class Checks:
+    """Input checks in the visitor's language: clamp with a gr.Warning, or refuse with a gr.Error.
 
+    Gradio's frontend does not translate gr.Warning / gr.Error / gr.Info texts (an I18n key
+    shows up raw in the toast, and gr.Info refuses one), so messages are written on the
+    server in the language of the request's Accept-Language header.
+    """
 
-def clean_seed(value, label: str = "seed") -> int:
-    return clamp(value, 0, MAX_SEED, label, integer=True)
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = lang
+
+    def error(self, key: str, **values) -> gr.Error:
+        return gr.Error(text(key, self.lang, **values))
+
+    def number(self, value, field: str) -> float:
+        field = text(field, self.lang)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise self.error("msg.empty", field=field)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error("msg.not_number", field=field, value=value) from None
+        if not math.isfinite(number):
+            raise self.error("msg.not_finite", field=field, value=value)
+        return number
+
+    def clamp(self, value, low: float, high: float, field: str, integer: bool = False) -> float:
+        """value within [low, high] (rounded when integer), warning about any change."""
+        number = self.number(value, field)
+        fixed = min(max(round(number) if integer else number, low), high)
+        if fixed != number:
+            gr.Warning(text("msg.clamped_whole" if integer else "msg.clamped", self.lang, field=text(field, self.lang),
+                            value=value, fixed=fixed, low=low, high=high))
+        return int(fixed) if integer else fixed
+
+    def seed(self, value, field: str = "field.seed") -> int:
+        return self.clamp(value, 0, MAX_SEED, field, integer=True)
 
 
 class Studio:
-    """The app's handlers, over one Gallery."""
+    """The app's handlers, over one Gallery. Each takes the request last, for its language."""
 
     def __init__(self, gallery: Gallery) -> None:
         self.gallery = gallery
         self.gif_dir = Path(tempfile.mkdtemp(prefix="facegan-gif-"))
 
-    def _entry(self, name):
+    def _entry(self, name, check: Checks):
         if name not in self.gallery.models:
-            raise gr.Error(f"Unknown model {name!r}; loaded: {', '.join(self.gallery.names) or 'none'}.")
+            raise check.error("msg.unknown_model", name=name, loaded=", ".join(self.gallery.names) or "-")
         return self.gallery.models[name]
 
-    def _latent(self, name: str, seed: int, n: int, scale: float) -> torch.Tensor:
-        return truncate(seeded_noise(n, self._entry(name).generator.config.nz, seed), scale)
+    def _latent(self, name: str, seed: int, n: int, scale: float, check: Checks) -> torch.Tensor:
+        return truncate(seeded_noise(n, self._entry(name, check).generator.config.nz, seed), scale)
 
-    def samples(self, name: str, seed, count, scale) -> Image.Image:
-        """A grid of `count` faces; the same seed always gives the same faces."""
-        seed, count = clean_seed(seed), clamp(count, 1, MAX_FACES, "number of faces", integer=True)
-        scale = clamp(scale, 0.1, 1.0, "truncation")
-        return to_pil(self.gallery.render(name, self._latent(name, seed, count, scale)))
+    def samples(self, name: str, seed, count, scale, request: gr.Request = None) -> tuple[Image.Image, Image.Image]:
+        """A grid of `count` faces, shown large, and the same grid at native size.
 
-    def _walk(self, name, seed_a, seed_b, method, scale) -> tuple[torch.Tensor, torch.Tensor, str]:
+        The same seed always gives the same faces.
+        """
+        check = Checks(language(request))
+        seed, count = check.seed(seed), check.clamp(count, 1, MAX_FACES, "field.faces", integer=True)
+        scale = check.clamp(scale, 0.1, 1.0, "field.truncation")
+        faces = self.gallery.render(name, self._latent(name, seed, count, scale, check))
+        return display_grid(faces, grid_face_px(count)), to_pil(faces)
+
+    def _walk(self, name, seed_a, seed_b, method, scale, check: Checks) -> tuple[torch.Tensor, torch.Tensor, str]:
         """The latents of seeds A and B, checked once; and a file-name-safe label of the walk."""
-        seed_a, seed_b = clean_seed(seed_a, "seed A"), clean_seed(seed_b, "seed B")
-        scale = clamp(scale, 0.1, 1.0, "truncation")
+        seed_a, seed_b = check.seed(seed_a, "field.seed_a"), check.seed(seed_b, "field.seed_b")
+        scale = check.clamp(scale, 0.1, 1.0, "field.truncation")
         if method not in ("slerp", "lerp"):
-            raise gr.Error(f"Interpolation must be 'slerp' or 'lerp', not {method!r}.")
-        a, b = self._latent(name, seed_a, 1, scale)[0], self._latent(name, seed_b, 1, scale)[0]
+            raise check.error("msg.bad_method", method=method)
+        a, b = (self._latent(name, seed, 1, scale, check)[0] for seed in (seed_a, seed_b))
         return a, b, f"{name}-{seed_a}-{seed_b}-{method}-{scale:g}"
 
-    def frame(self, name: str, seed_a, seed_b, method: str, t, scale) -> Image.Image:
-        """The face at t on the walk from seed A to seed B."""
-        a, b, _ = self._walk(name, seed_a, seed_b, method, scale)
-        z = interpolate(a, b, [clamp(t, 0.0, 1.0, "t")], method)
-        return to_pil(self.gallery.render(name, z))
+    def frame(self, name: str, seed_a, seed_b, method: str, t, scale, request: gr.Request = None) -> Image.Image:
+        """The face at t on the walk from seed A to seed B, shown large."""
+        check = Checks(language(request))
+        a, b, _ = self._walk(name, seed_a, seed_b, method, scale, check)
+        z = interpolate(a, b, [check.clamp(t, 0.0, 1.0, "field.t")], method)
+        return display_grid(self.gallery.render(name, z), FACE_AT_T_PX, padding=0)
 
-    def strip(self, name: str, seed_a, seed_b, method: str, frames, scale) -> tuple[Image.Image, str]:
-        """N frames from A to B in one row, and a GIF of the walk (both rendered in one batch)."""
-        a, b, label = self._walk(name, seed_a, seed_b, method, scale)
-        n = clamp(frames, 2, MAX_FRAMES, "number of frames", integer=True)
+    def strip(self, name: str, seed_a, seed_b, method: str, frames, scale,
+              request: gr.Request = None) -> tuple[Image.Image, str]:
+        """N frames from A to B, shown large in rows of 8, and a GIF of the walk at native size.
+
+        Both are rendered in one batch.
+        """
+        check = Checks(language(request))
+        a, b, label = self._walk(name, seed_a, seed_b, method, scale, check)
+        n = check.clamp(frames, 2, MAX_FRAMES, "field.frames", integer=True)
         ts = [i / (n - 1) for i in range(n)] + [i / (GIF_FRAMES - 1) for i in range(GIF_FRAMES)]
         images = self.gallery.render(name, interpolate(a, b, ts, method))
         for old in self.gif_dir.glob("*.gif"):  # Gradio serves its own copy; keep the folder small
@@ -101,99 +142,108 @@ class Studio:
         with tempfile.NamedTemporaryFile(dir=self.gif_dir, suffix=".part", delete=False) as part:
             part.write(gif_bytes(images[n:]))
         os.replace(part.name, gif)  # atomic: two visitors asking for the same walk never see half a file
-        return to_pil(images[:n], nrow=n), str(gif)
+        return display_grid(images[:n], STRIP_FACE_PX, nrow=STRIP_ROW), str(gif)
 
-    def compare(self, seed, count, scale) -> list[tuple[Image.Image, str]]:
-        """The same latents through every model, captioned."""
-        seed = clean_seed(seed)
-        count = clamp(count, 1, MAX_COMPARE, "number of faces", integer=True)
-        scale = clamp(scale, 0.1, 1.0, "truncation")
-        return [(to_pil(self.gallery.render(name, self._latent(name, seed, count, scale))), entry.caption)
-                for name, entry in self.gallery.models.items()]
+    def compare(self, seed, count, scale, request: gr.Request = None) -> list[tuple[Image.Image, str]]:
+        """The same latents through every model, at one face size whatever each model's resolution, captioned."""
+        check = Checks(language(request))
+        seed = check.seed(seed)
+        count = check.clamp(count, 1, MAX_COMPARE, "field.faces", integer=True)
+        scale = check.clamp(scale, 0.1, 1.0, "field.truncation")
+        return [(display_grid(self.gallery.render(name, self._latent(name, seed, count, scale, check)), COMPARE_FACE_PX),
+                 entry.caption(check.lang)) for name, entry in self.gallery.models.items()]
 
 
-def build(gallery: Gallery, notices: list[str]) -> gr.Blocks:
+def build(gallery: Gallery, notices: list) -> gr.Blocks:
+    """The page; notices are texts (I18nData or str) shown above the tabs."""
     studio = Studio(gallery)
     names = gallery.names
-    choices = [(entry.label, name) for name, entry in gallery.models.items()]
+    choices = [(localized(entry.label), name) for name, entry in gallery.models.items()]
     with gr.Blocks(title="FaceGAN studio", delete_cache=(3600, 3600)) as demo:  # a Space runs for weeks
-        gr.Markdown("# FaceGAN studio\nDCGAN, WGAN and WGAN-GP face generators, side by side. "
-                    "Same seed, same faces.")
-        for notice in notices + gallery.problems:
-            gr.Markdown(f"⚠️ {notice}")
+        gr.Markdown(t("intro"))
+        for notice in notices + [phrase("notice.problem", problem=p) for p in gallery.problems]:
+            gr.Markdown(notice)
         if not names:
-            gr.Markdown("## No generator found\nPut exported `*.safetensors` generators in `checkpoints/` "
-                        "(train one with `python train.py --mode dcgan --data DIR`), point the app at another "
-                        "folder with `--checkpoints DIR` / `FACEGAN_CHECKPOINTS`, or name a Hub model repo "
-                        "in `FACEGAN_HUB_REPO`.", elem_id="no-models")
+            gr.Markdown(t("no_models"), elem_id="no-models")
             return demo
         with gr.Tabs():
-            with gr.Tab("Samples", id="samples"):
+            with gr.Tab(t("tab.samples"), id="samples"):
                 with gr.Row():
-                    model = gr.Dropdown(choices, value=names[0], label="Model")
-                    seed = gr.Number(0, precision=0, label="Seed")
-                    lucky = gr.Button("🎲 Random seed", size="sm")
-                with gr.Row():
-                    count = gr.Slider(1, MAX_FACES, value=16, step=1, label="Faces")
-                    scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Truncation (scale of z)")
-                grid = gr.Image(label="Samples", type="pil", format="png", buttons=["download", "fullscreen"],
-                                height=540, elem_id="samples-grid")
+                    with gr.Column(scale=1, min_width=260):
+                        model = gr.Dropdown(choices, value=names[0], label=t("model"))
+                        seed = gr.Number(0, precision=0, label=t("seed"))
+                        lucky = gr.Button(t("random_seed"), size="sm", elem_id="random-seed")
+                        count = gr.Slider(1, MAX_FACES, value=16, step=1, label=t("faces"))
+                        scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label=t("truncation"))
+                        with gr.Accordion(t("native"), open=False):
+                            native = gr.Image(label=t("native_grid"), type="pil", format="png", buttons=["download"],
+                                              elem_id="samples-native")
+                    with gr.Column(scale=3, min_width=SAMPLES_PANEL + 24):
+                        grid = gr.Image(label=t("samples"), type="pil", format="png", height=SAMPLES_PANEL + 16,
+                                        buttons=["download", "fullscreen"], elem_id="samples-grid")
                 lucky.click(lambda: random.randint(0, MAX_SEED), None, seed, api_name="random_seed")
                 gr.on([demo.load, model.change, seed.change, count.change, scale.change], studio.samples,
-                      [model, seed, count, scale], grid, api_name="samples", trigger_mode="always_last")
+                      [model, seed, count, scale], [grid, native], api_name="samples", trigger_mode="always_last")
 
-            with gr.Tab("Interpolation", id="interpolation"):
+            with gr.Tab(t("tab.interpolation"), id="interpolation"):
                 with gr.Row():
-                    i_model = gr.Dropdown(choices, value=names[0], label="Model")
-                    seed_a = gr.Number(1, precision=0, label="Seed A")
-                    seed_b = gr.Number(2, precision=0, label="Seed B")
-                    method = gr.Radio(["slerp", "lerp"], value="slerp", label="Path")
-                    i_scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Truncation")
+                    i_model = gr.Dropdown(choices, value=names[0], label=t("model"))
+                    seed_a = gr.Number(1, precision=0, label=t("seed_a"))
+                    seed_b = gr.Number(2, precision=0, label=t("seed_b"))
+                    method = gr.Radio(["slerp", "lerp"], value="slerp", label=t("path"))
+                    i_scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label=t("truncation"))
                 with gr.Row():
-                    with gr.Column(scale=1):
-                        t = gr.Slider(0.0, 1.0, value=0.5, step=0.01, label="t (A → B)", elem_id="t-slider")
-                        face = gr.Image(label="Face at t", type="pil", format="png", height=256, elem_id="interp-face")
+                    with gr.Column(scale=1, min_width=FACE_AT_T_PX + 24):
+                        t_slider = gr.Slider(0.0, 1.0, value=0.5, step=0.01, label=t("t"), elem_id="t-slider")
+                        face = gr.Image(label=t("face_at_t"), type="pil", format="png", height=FACE_AT_T_PX + 48,
+                                        elem_id="interp-face")
                     with gr.Column(scale=3):
-                        frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, label="Frames in the strip")
-                        strip = gr.Image(label="A → B", type="pil", format="png", height=160, elem_id="interp-strip")
-                        gif = gr.File(label="Animated GIF of the walk")
+                        frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, label=t("frames"))
+                        strip = gr.Image(label=t("strip"), type="pil", format="png", elem_id="interp-strip")
+                        gif = gr.File(label=t("gif"))
                 walk = [i_model, seed_a, seed_b, method]
-                gr.on([demo.load, t.change, *(c.change for c in walk), i_scale.change], studio.frame,
-                      [*walk, t, i_scale], face, api_name="frame", trigger_mode="always_last",
+                gr.on([demo.load, t_slider.change, *(c.change for c in walk), i_scale.change], studio.frame,
+                      [*walk, t_slider, i_scale], face, api_name="frame", trigger_mode="always_last",
                       show_progress="hidden")
                 gr.on([demo.load, frames.change, *(c.change for c in walk), i_scale.change], studio.strip,
                       [*walk, frames, i_scale], [strip, gif], api_name="strip", trigger_mode="always_last")
 
-            with gr.Tab("Compare", id="compare"):
+            with gr.Tab(t("tab.compare"), id="compare"):
                 with gr.Row():
-                    c_seed = gr.Number(0, precision=0, label="Seed")
-                    c_count = gr.Slider(1, MAX_COMPARE, value=9, step=1, label="Faces per model")
-                    c_scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label="Truncation")
-                side = gr.Gallery(label="Same latents, every model", columns=len(names), height="auto", format="png",
+                    c_seed = gr.Number(0, precision=0, label=t("seed"))
+                    c_count = gr.Slider(1, MAX_COMPARE, value=9, step=1, label=t("faces_per_model"))
+                    c_scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label=t("truncation"))
+                side = gr.Gallery(label=t("same_latents"), columns=len(names), height="auto", format="png",
                                   object_fit="contain", elem_id="compare-gallery")
                 gr.on([demo.load, c_seed.change, c_count.change, c_scale.change], studio.compare,
                       [c_seed, c_count, c_scale], side, api_name="compare", trigger_mode="always_last")
 
-            with gr.Tab("About the models", id="about"):
+            with gr.Tab(t("tab.about"), id="about", elem_id="about"):
+                gr.Markdown(t("about.objectives"), latex_delimiters=LATEX, elem_id="objectives")
                 for entry in gallery.models.values():
-                    gr.Markdown(entry.describe())
+                    gr.Markdown(localized(entry.describe))
                     if entry.curves:
-                        gr.Image(str(entry.curves), label=f"{entry.name}: training curves", type="filepath",
+                        gr.Image(str(entry.curves), label=phrase("about.curves", name=entry.name), type="filepath",
                                  interactive=False)
                     if entry.progress:
-                        gr.Gallery([(str(p), caption) for p, caption in entry.progress], columns=6,
-                                   label=f"{entry.name}: fixed noise along the run", height="auto")
+                        gr.Gallery([(str(p), f"{step:,}") for p, step in entry.progress], columns=6,
+                                   label=phrase("about.progress", name=entry.name), height="auto")
     return demo
+
+
+def launch(demo: gr.Blocks, **options) -> None:
+    """Queue and launch the studio with its translations and page script (app.py, tests and benchmarks alike)."""
+    demo.queue(default_concurrency_limit=2, max_size=64).launch(i18n=LAUNCH_I18N, head=EAGER_IMAGES, **options)
 
 
 def create_app(checkpoints: Path, hub_repo: str | None = None) -> gr.Blocks:
     """The studio over a checkpoint folder, plus a Hub model repo's weights when named."""
     folders, notices = [checkpoints], []
     if not checkpoints.is_dir():
-        notices.append(f"Checkpoint folder not found: {checkpoints}")
+        notices.append(phrase("notice.no_folder", path=checkpoints))
     if hub_repo:
         try:
             folders.append(fetch_weights(hub_repo))
         except HubError as error:
-            notices.append(f"{error}; serving the local checkpoints only.")
+            notices.append(phrase("notice.hub", error=error))
     return build(Gallery([f for f in folders if f.is_dir()]), notices)

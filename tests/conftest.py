@@ -77,11 +77,10 @@ def app_url(tiny_checkpoints):
     import os
 
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    from facegan.ui import create_app
+    from facegan.ui import create_app, launch
 
     demo = create_app(tiny_checkpoints)
     port = free_port()
-    demo.queue(default_concurrency_limit=2, max_size=64).launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     yield f"http://127.0.0.1:{port}/"
     demo.close()

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 gradio_client = pytest.importorskip("gradio_client")
@@ -14,7 +15,9 @@ from gradio_client.exceptions import AppError  # noqa: E402
 from facegan import hub  # noqa: E402
 from facegan.export import export_generator  # noqa: E402
 from facegan.gallery import Gallery  # noqa: E402
+from facegan.i18n import LAUNCH_I18N, STRINGS  # noqa: E402
 from facegan.models import Generator, ModelConfig  # noqa: E402
+from facegan.sampling import display_grid  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -26,13 +29,29 @@ def pixels(path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("RGB"))
 
 
-def test_samples_grid_size_and_determinism(client):
-    first = client.predict("dcgan", 7, 4, 1.0, api_name="/samples")
+def native(client, *args) -> np.ndarray:
+    """/samples returns (display grid, native grid): the native grid's pixels."""
+    return pixels(client.predict(*args, api_name="/samples")[1])
+
+
+def faces_of(grid: np.ndarray, count: int, size: int) -> torch.Tensor:
+    """The uint8 N×3×H×W faces of a native grid (2 px padding, near-square)."""
+    columns = int(count ** 0.5 + 0.999)
+    cells = [grid[2 + (i // columns) * (size + 2):, 2 + (i % columns) * (size + 2):][:size, :size] for i in range(count)]
+    return torch.from_numpy(np.stack(cells)).permute(0, 3, 1, 2)
+
+
+def test_samples_are_shown_large_and_downloadable_at_native_size(client):
+    """What changed: /samples returns the display grid (faces upscaled) and the native grid, in that order."""
+    shown, first = client.predict("dcgan", 7, 4, 1.0, api_name="/samples")
     assert Image.open(first).size == (2 * 34 + 2, 2 * 34 + 2)  # 2×2 faces of 32 px
-    assert np.array_equal(pixels(first), pixels(client.predict("dcgan", 7, 4, 1.0, api_name="/samples")))
-    assert not np.array_equal(pixels(first), pixels(client.predict("dcgan", 8, 4, 1.0, api_name="/samples")))
-    single = client.predict("dcgan", 7, 1, 1.0, api_name="/samples")
-    assert np.array_equal(pixels(single), pixels(first)[2:34, 2:34])  # face 1 of seed 7 whatever the count
+    assert Image.open(shown).size == (2 * 386 + 2,) * 2  # 2×2 faces of 384 px
+    assert np.array_equal(pixels(shown), np.asarray(display_grid(faces_of(pixels(first), 4, 32), 384)))
+    assert Image.open(client.predict("dcgan", 7, 16, 1.0, api_name="/samples")[0]).size[0] >= 4 * 192
+    assert np.array_equal(pixels(first), native(client, "dcgan", 7, 4, 1.0))
+    assert not np.array_equal(pixels(first), native(client, "dcgan", 8, 4, 1.0))
+    single = native(client, "dcgan", 7, 1, 1.0)
+    assert np.array_equal(single, pixels(first)[2:34, 2:34])  # face 1 of seed 7 whatever the count
 
 
 @pytest.mark.parametrize("bad, same_as", [
@@ -41,9 +60,7 @@ def test_samples_grid_size_and_determinism(client):
     ((1e30, 4, 1.0), (2**32 - 1, 4, 1.0)),  # huge seed → the largest
 ])
 def test_bad_numbers_are_clamped(client, bad, same_as):
-    got = client.predict("dcgan", *bad, api_name="/samples")
-    want = client.predict("dcgan", *same_as, api_name="/samples")
-    assert np.array_equal(pixels(got), pixels(want))
+    assert np.array_equal(native(client, "dcgan", *bad), native(client, "dcgan", *same_as))
 
 
 @pytest.mark.parametrize("args, message", [
@@ -63,9 +80,10 @@ def test_handlers_clamp_what_they_are_given(tiny_checkpoints):
 
     studio = Studio(Gallery([tiny_checkpoints]))
     with pytest.warns(UserWarning, match="number of faces 0 was changed to 1"):  # gr.Warning outside a request
-        assert studio.samples("dcgan", 1, 0, 1.0).size == (32, 32)
+        assert studio.samples("dcgan", 1, 0, 1.0)[1].size == (32, 32)
     with pytest.warns(UserWarning, match="1000 was changed to 64"):
-        assert studio.samples("dcgan", 1, 1000, 1.0).size == (8 * 34 + 2,) * 2
+        shown, grid = studio.samples("dcgan", 1, 1000, 1.0)
+    assert grid.size == (8 * 34 + 2,) * 2 and shown.size == (8 * 97 + 2,) * 2  # 95 px faces
     with pytest.warns(UserWarning, match="t 7.5 was changed to 1.0"):
         assert studio.frame("dcgan", 1, 2, "slerp", 7.5, 1.0) == studio.frame("dcgan", 1, 2, "slerp", 1.0, 1.0)
     with pytest.raises(gr.Error, match="Unknown model"):
@@ -84,20 +102,21 @@ def test_unusable_input_is_a_visible_error(client, args, message):
 
 
 def test_interpolation_frame_hits_both_seeds_and_clamps_t(client):
-    seed_a = client.predict("wgan", 5, 1, 1.0, api_name="/samples")
-    seed_b = client.predict("wgan", 9, 1, 1.0, api_name="/samples")
-    for t, want in [(0.0, seed_a), (1.0, seed_b)]:
-        got = client.predict("wgan", 5, 9, "slerp", t, 1.0, api_name="/frame")
-        assert np.array_equal(pixels(got), pixels(want)), t
+    """/frame returns the face at t upscaled to 256 px."""
+    for t, seed in [(0.0, 5), (1.0, 9)]:
+        got = pixels(client.predict("wgan", 5, 9, "slerp", t, 1.0, api_name="/frame"))
+        face = faces_of(np.pad(native(client, "wgan", seed, 1, 1.0), ((2, 0), (2, 0), (0, 0))), 1, 32)
+        assert got.shape == (256, 256, 3) and np.array_equal(got, np.asarray(display_grid(face, 256, padding=0))), t
     middle = client.predict("wgan", 5, 9, "lerp", 0.5, 1.0, api_name="/frame")
-    assert not np.array_equal(pixels(middle), pixels(seed_a))
+    assert not np.array_equal(pixels(middle), got)
     with pytest.raises(AppError, match="greater than maximum value 1"):
         client.predict("wgan", 5, 9, "slerp", 7.5, 1.0, api_name="/frame")
 
 
 def test_strip_and_gif(client):
     strip, gif = client.predict("dcgan", 1, 2, "slerp", 5, 1.0, api_name="/strip")
-    assert Image.open(strip).size == (5 * 34 + 2, 34 + 2)
+    assert Image.open(strip).size == (5 * 98 + 2, 98 + 2)  # frames of 96 px
+    assert Image.open(client.predict("dcgan", 1, 2, "slerp", 16, 1.0, api_name="/strip")[0]).size == (8 * 98 + 2, 2 * 98 + 2)
     with Image.open(gif) as animation:
         assert animation.format == "GIF" and animation.n_frames > 10
 
@@ -107,8 +126,9 @@ def test_compare_runs_every_model_on_the_same_latents(client):
     captions = [item["caption"] for item in items]
     assert len(items) == 2 and captions[0].startswith("dcgan: DCGAN · 100 steps") and "FID 99.5" in captions[0]
     assert captions[1].startswith("wgan: WGAN")
-    dcgan = client.predict("dcgan", 4, 4, 1.0, api_name="/samples")
-    assert np.array_equal(pixels(items[0]["image"]), pixels(dcgan))
+    assert {Image.open(item["image"]).size for item in items} == {(2 * 130 + 2,) * 2}  # one face size, 128 px
+    dcgan = faces_of(native(client, "dcgan", 4, 4, 1.0), 4, 32)
+    assert np.array_equal(pixels(items[0]["image"]), np.asarray(display_grid(dcgan, 128)))
 
 
 def test_sixteen_concurrent_clients(app_url):
@@ -118,7 +138,7 @@ def test_sixteen_concurrent_clients(app_url):
 
     with ThreadPoolExecutor(16) as pool:
         results = list(pool.map(visitor, range(16)))
-    assert sum(len(r) for r in results) == 160 and all(Path(p).exists() for r in results for p in r)
+    assert sum(len(r) for r in results) == 160 and all(Path(p).exists() for r in results for pair in r for p in pair)
 
 
 def test_bad_files_are_reported_and_the_rest_still_served(tiny_checkpoints):
@@ -126,17 +146,55 @@ def test_bad_files_are_reported_and_the_rest_still_served(tiny_checkpoints):
     assert gallery.names == ["dcgan", "wgan"]
     assert len(gallery.problems) == 1 and "broken.safetensors" in gallery.problems[0]
     entry = gallery.models["dcgan"]
-    assert entry.curves and entry.curves.exists() and [c for _, c in entry.progress] == ["step 5"]
-    assert "| generator steps | 100 |" in entry.describe()
-    assert entry.label == "dcgan (DCGAN, 100 steps)"
+    assert entry.curves and entry.curves.exists() and [step for _, step in entry.progress] == [5]
+    assert "| generator steps | 100 |" in entry.describe() and "| 生成器步数 | 100 |" in entry.describe("zh")
+    assert entry.label() == "dcgan (DCGAN, 100 steps)" and entry.label("zh") == "dcgan (DCGAN, 100 步)"
+
+
+def page_text(demo, lang: str = "en") -> str:
+    """Every Markdown value on the page as the browser would show it in lang."""
+    import json
+
+    values = [str(getattr(b, "value", "")) for b in demo.blocks.values()]
+    return " ".join(LAUNCH_I18N.translations[lang][json.loads(v.removeprefix("__i18n__"))["key"]]
+                    if v.startswith("__i18n__") else v for v in values)
 
 
 def test_no_checkpoints_gives_a_message(tmp_path):
     from facegan.ui import create_app
 
     demo = create_app(tmp_path / "nowhere")
-    text = " ".join(str(getattr(b, "value", "")) for b in demo.blocks.values())
-    assert "No generator found" in text and "Checkpoint folder not found" in text
+    assert "No generator found" in page_text(demo) and "Checkpoint folder not found" in page_text(demo)
+    assert "未找到生成器" in page_text(demo, "zh") and "未找到检查点文件夹" in page_text(demo, "zh")
+
+
+def test_both_languages_have_the_same_strings_and_placeholders():
+    import string
+
+    def fields(s: str) -> set:
+        return {name for _, name, _, _ in string.Formatter().parse(s) if name is not None}
+
+    assert STRINGS["en"].keys() == STRINGS["zh"].keys()
+    for key, english in STRINGS["en"].items():
+        assert fields(english) == fields(STRINGS["zh"][key]), key
+
+
+def test_messages_speak_the_request_language(tiny_checkpoints):
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    from facegan.ui import Studio
+
+    studio = Studio(Gallery([tiny_checkpoints]))
+    chinese = SimpleNamespace(headers={"accept-language": "zh-CN,zh;q=0.9,en;q=0.8"})
+    with pytest.warns(UserWarning, match="人脸数量 0 已改为 1"):
+        studio.samples("dcgan", 1, 0, 1.0, chinese)
+    with pytest.raises(gr.Error, match="随机种子为空"):
+        studio.samples("dcgan", " ", 4, 1.0, chinese)
+    assert studio.compare(1, 1, 1.0, chinese)[0][1].startswith("dcgan：DCGAN · 100 步")
+    with pytest.raises(gr.Error, match="The seed is empty"):
+        studio.samples("dcgan", " ", 4, 1.0, SimpleNamespace(headers={"accept-language": "fr-FR,fr"}))
 
 
 def lay_out_hub_cache(cache: Path, repo: str, files: dict[str, Path]) -> None:
@@ -167,8 +225,7 @@ def test_app_with_unreachable_hub_repo_serves_local_models(tmp_path, monkeypatch
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     demo = create_app(tiny_checkpoints, hub_repo="someone/missing")
-    text = " ".join(str(getattr(b, "value", "")) for b in demo.blocks.values())
-    assert "serving the local checkpoints only" in text and "dcgan" in text
+    assert "serving the local checkpoints only" in page_text(demo) and "dcgan" in page_text(demo)
 
 
 def test_upload_dry_run_lists_files_offline(tmp_path, capsys):
@@ -176,7 +233,8 @@ def test_upload_dry_run_lists_files_offline(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("not uploaded")
     assert hub.cli(["upload", "--weights-repo", "me/faces", "--checkpoints", str(tmp_path), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "would upload 1 files to model repo me/faces" in out and "g.safetensors" in out and "notes" not in out
+    assert "would upload 2 files to model repo me/faces" in out and "g.safetensors" in out and "notes" not in out
+    assert "README.md (model card):" in out and 'load_generator(hf_hub_download("me/faces", "g.safetensors"))' in out
     assert hub.cli(["upload", "--space", "me/studio", "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "app.py" in out and "facegan/ui.py" in out and "checkpoints/dcgan.safetensors" in out

@@ -1,4 +1,4 @@
-"""The studio in headless Chromium: what a visitor sees and does."""
+"""The studio in headless Chromium: what a visitor sees and does, in English and in Chinese."""
 
 import shutil
 from pathlib import Path
@@ -12,14 +12,25 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser():
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(app_url)
-        yield page
+        yield browser
         browser.close()
+
+
+def open_page(browser, app_url, locale: str):
+    page = browser.new_context(locale=locale, viewport={"width": 1400, "height": 1100}).new_page()
+    page.goto(app_url)
+    return page
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url):
+    page = open_page(browser, app_url, "en-US")
+    yield page
+    page.context.close()
 
 
 def image_src(page, selector: str) -> str:
@@ -27,21 +38,29 @@ def image_src(page, selector: str) -> str:
     return page.locator(f"{selector} img").first.get_attribute("src")
 
 
+def shown_width(page, selector: str) -> float:
+    """The on-screen width of the first image in selector, once it has loaded."""
+    page.wait_for_function(f"document.querySelector('{selector} img')?.naturalWidth > 0", timeout=30_000)
+    return page.locator(f"{selector} img").first.bounding_box()["width"]
+
+
 def test_samples_interpolation_and_compare(page):
     first = image_src(page, "#samples-grid")
+    assert shown_width(page, "#samples-grid") >= 4 * 192  # 16 faces of at least 192 px
     page.get_by_role("button", name="Random seed").click()
     page.wait_for_function(
         "old => document.querySelector('#samples-grid img')?.getAttribute('src') !== old", arg=first, timeout=30_000)
 
     page.get_by_role("tab", name="Interpolation").click()
     before = image_src(page, "#interp-face")
+    assert shown_width(page, "#interp-face") >= 256
     slider = page.locator("#t-slider input[type=range]")
     slider.focus()
     for _ in range(10):
         slider.press("ArrowRight")
     page.wait_for_function(
         "old => document.querySelector('#interp-face img')?.getAttribute('src') !== old", arg=before, timeout=30_000)
-    assert image_src(page, "#interp-strip")
+    assert shown_width(page, "#interp-strip") >= 8 * 96  # 8 frames of at least 96 px
 
     page.get_by_role("tab", name="Compare").click()
     page.wait_for_function("document.querySelectorAll('#compare-gallery img').length >= 2", timeout=30_000)
@@ -49,7 +68,31 @@ def test_samples_interpolation_and_compare(page):
     page.screenshot(path=str(ARTIFACTS / "compare.png"))
 
 
-def test_about_tab_shows_each_model(page):
+def test_about_tab_loads_every_image_of_every_model(page):
     page.get_by_role("tab", name="About the models").click()
     page.get_by_text("generator steps").first.wait_for(timeout=30_000)
+    page.wait_for_function("document.querySelectorAll('.katex').length >= 6", timeout=30_000)  # formulas rendered
+    for name in ("dcgan", "wgan"):
+        assert page.get_by_role("heading", name=name, exact=True).count() == 1
     assert page.get_by_text("dcgan: training curves").count() >= 1
+    page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+    page.wait_for_function("""() => {
+        const images = [...document.querySelectorAll('#about img')];
+        return images.length >= 2 && images.every(img => img.complete && img.naturalWidth > 0);
+    }""", timeout=30_000)
+    # Gradio's default is loading="lazy"; the studio turns every image eager so none waits to be scrolled to.
+    assert page.evaluate("[...document.querySelectorAll('img')].filter(img => img.loading === 'lazy').length") == 0
+    page.screenshot(path=str(ARTIFACTS / "about.png"), full_page=True)
+
+
+def test_chinese_browser_gets_the_chinese_studio(browser, app_url):
+    page = open_page(browser, app_url, "zh-CN")
+    try:
+        image_src(page, "#samples-grid")
+        assert page.get_by_role("tab").all_inner_texts() == ["样本", "插值", "对比", "关于模型"]
+        assert page.get_by_role("button", name="随机种子").count() == 1 and page.get_by_text("人脸数量").count() >= 1
+        page.get_by_role("tab", name="关于模型").click()
+        page.get_by_text("生成器步数").first.wait_for(timeout=30_000)
+        assert page.get_by_text("三者有何不同").count() == 1
+    finally:
+        page.context.close()
