@@ -43,7 +43,7 @@ def test_a_full_size_state_splits_into_parts_that_fit_the_gpu_transfer(tmp_path)
     64 MiB transfer and the rest a second one; seven 8 MiB tensors (the 256↔512 convolutions, their EMA
     and Adam moments) make it 7 parts."""
     bank = ImageBank(torch.randint(0, 256, (16, 3, 64, 64), dtype=torch.uint8), 8, 0, torch.device("cpu"))
-    trainer = Trainer(TrainConfig.for_mode("wgan-gp", batch_size=8), bank, torch.device("cpu"))
+    trainer = Trainer(TrainConfig.for_mode("wgan-gp", batch_size=8, amp=False), bank, torch.device("cpu"))
     trainer.train_step()
     state = trainer.state_dict()
     files = save_parts(state, tmp_path / "parts")
