@@ -7,8 +7,8 @@
 #   3. a torch.profiler summary of 10 steps per mode, eager and graphed (full tables in profile.txt).
 #
 # Here, once (12,000 utkface64 faces, ~30 MiB, travel as a carried folder that git ignores):
-#   python3 -c "import shutil,pathlib; d=pathlib.Path('.carry/utkface12k'); d.mkdir(parents=True, exist_ok=True)
-#   [shutil.copy(f, d) for f in sorted(pathlib.Path('../shared/data/utkface64').glob('*.jpg'))[:12000]]"
+#   mkdir -p .carry/utkface12k && find ../shared/data/utkface64 -maxdepth 1 -name '*.jpg' -print0 | sort -z \
+#     | head -z -n 12000 | xargs -0 cp -t .carry/utkface12k/
 # Then the device call:  run(command="bash benchmarks/gpu_check.sh", carry=[".carry/utkface12k"], timeout_s=560)
 # What comes back ($OUT): gpu.txt, tests.txt, bench.txt, profile.txt.
 set -uo pipefail
