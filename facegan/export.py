@@ -37,13 +37,13 @@ def export_generator(generator: Generator, path: str | Path, info: dict, dtype: 
     }
     meta = {**info, "model": generator.config.to_dict(), "dtype": dtype, "facegan_version": __version__}
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    _save(tensors, meta, Path(path))
+    save_safetensors(tensors, {METADATA_KEY: json.dumps(meta)}, Path(path))
 
 
-def _save(tensors: dict[str, torch.Tensor], meta: dict, path: Path) -> None:
+def save_safetensors(tensors: dict[str, torch.Tensor], metadata: dict[str, str], path: Path) -> None:
     """Atomic (temp file + rename): a crash mid-write leaves the old file whole."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    save_file(tensors, tmp, metadata={METADATA_KEY: json.dumps(meta)})
+    save_file(tensors, tmp, metadata=metadata)
     os.replace(tmp, path)
 
 
@@ -91,7 +91,7 @@ def update_metadata(path: str | Path, extra: dict) -> None:
     path = Path(path)
     with safe_open(path, "pt") as f:
         tensors = {name: f.get_tensor(name) for name in f.keys()}
-    _save(tensors, {**meta, **extra}, path)
+    save_safetensors(tensors, {METADATA_KEY: json.dumps({**meta, **extra})}, path)
 
 
 def record_paths(export_path: str | Path) -> tuple[Path, Path]:
