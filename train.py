@@ -192,8 +192,9 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
     say(f"exported the EMA generator ({args.export_dtype}) to {export_path}")
     if not finished:
         say(f"stopped at step {trainer.step}; continue with --resume --out {out}")
-        return 130
-    return 0
+    if world.enabled:  # torchrun stops every rank once one exits non-zero: wait until rank 0 has said all
+        torch.distributed.barrier()
+    return 0 if finished else 130
 
 
 def cli(argv: list[str] | None = None) -> int:
