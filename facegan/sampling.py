@@ -64,9 +64,11 @@ def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Te
     """uint8 N×3×H×W images for display, under bf16 autocast when fast.
 
     bf16 with a channels_last generator ran a 64-face grid ~2.5× faster than fp32
-    on this CPU, and moved pixels by at most a few uint8 levels (tests bound it).
+    on an AMX CPU, and moved pixels by at most a few uint8 levels (tests bound it). On a
+    CPU without bf16 units (AVX2 only) bf16 convolutions ran ~10× slower, so fp32 there.
     """
     device = next(generator.parameters()).device
+    fast = fast and (device.type != "cpu" or torch.ops.mkldnn._is_mkldnn_bf16_supported())
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast):
         return to_uint8(generator(z.to(device)).float())
 
