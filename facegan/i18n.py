@@ -22,6 +22,15 @@ from typing import Callable
 
 import gradio as gr
 
+# The objectives as formulas: one copy, shown in every language.
+DCGAN_LOSS = r"""$$L_D = -\mathbb{E}_x\left[\log \sigma(D(x))\right] - \mathbb{E}_z\left[\log\left(1 - \sigma(D(G(z)))\right)\right]
+\qquad L_G = -\mathbb{E}_z\left[\log \sigma(D(G(z)))\right]$$"""
+WGAN_LOSS = r"""$$L_D = \mathbb{E}_z\left[D(G(z))\right] - \mathbb{E}_x\left[D(x)\right] \qquad L_G = -\mathbb{E}_z\left[D(G(z))\right]
+\qquad w \leftarrow \operatorname{clip}(w, -c, c),\ c = 0.01$$"""
+WGAN_GP_LOSS = r"""$$L_D = \mathbb{E}_z\left[D(G(z))\right] - \mathbb{E}_x\left[D(x)\right]
++ \lambda\, \mathbb{E}_{\hat x}\left[\left(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1\right)^2\right],
+\quad \hat x = \epsilon x + (1 - \epsilon)\, G(z),\ \epsilon \sim U[0, 1],\ \lambda = 10$$"""
+
 EN: dict[str, str] = {
     # page
     "intro": "# FaceGAN studio\nDCGAN, WGAN and WGAN-GP face generators, side by side. Same seed, same faces.",
@@ -87,22 +96,18 @@ that scores images; they differ in what $D$ is asked to do and how it is kept in
 **DCGAN**: $D$ is a classifier. Its score becomes a probability through a sigmoid and both
 networks minimise binary cross-entropy (the generator's non-saturating form):
 
-$$L_D = -\mathbb{E}_x\left[\log \sigma(D(x))\right] - \mathbb{E}_z\left[\log\left(1 - \sigma(D(G(z)))\right)\right]
-\qquad L_G = -\mathbb{E}_z\left[\log \sigma(D(G(z)))\right]$$
+""" + DCGAN_LOSS + r"""
 
 **WGAN**: $D$ is a critic with an unbounded score whose gap between real and generated faces
 estimates the Wasserstein distance. That needs $D$ to be 1-Lipschitz, enforced crudely by
 clipping every weight after each critic step:
 
-$$L_D = \mathbb{E}_z\left[D(G(z))\right] - \mathbb{E}_x\left[D(x)\right] \qquad L_G = -\mathbb{E}_z\left[D(G(z))\right]
-\qquad w \leftarrow \operatorname{clip}(w, -c, c),\ c = 0.01$$
+""" + WGAN_LOSS + r"""
 
 **WGAN-GP**: the same critic and generator losses, with the Lipschitz constraint as a gradient
 penalty on random mixes of real and generated faces instead of clipping:
 
-$$L_D = \mathbb{E}_z\left[D(G(z))\right] - \mathbb{E}_x\left[D(x)\right]
-+ \lambda\, \mathbb{E}_{\hat x}\left[\left(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1\right)^2\right],
-\quad \hat x = \epsilon x + (1 - \epsilon)\, G(z),\ \epsilon \sim U[0, 1],\ \lambda = 10$$
+""" + WGAN_GP_LOSS + r"""
 """,
     # messages (server-side)
     "field.seed": "seed",
@@ -178,20 +183,16 @@ ZH: dict[str, str] = {
 
 **DCGAN**：$D$ 是分类器。它的分数经 sigmoid 变成概率，两个网络都最小化二元交叉熵（生成器用不饱和形式）：
 
-$$L_D = -\mathbb{E}_x\left[\log \sigma(D(x))\right] - \mathbb{E}_z\left[\log\left(1 - \sigma(D(G(z)))\right)\right]
-\qquad L_G = -\mathbb{E}_z\left[\log \sigma(D(G(z)))\right]$$
+""" + DCGAN_LOSS + r"""
 
 **WGAN**：$D$ 是分数无界的评判器，真实与生成人脸的分数差估计 Wasserstein 距离。这要求 $D$ 满足
 1-Lipschitz 条件，做法很粗糙：每次判别器更新后把每个权重裁剪到区间内：
 
-$$L_D = \mathbb{E}_z\left[D(G(z))\right] - \mathbb{E}_x\left[D(x)\right] \qquad L_G = -\mathbb{E}_z\left[D(G(z))\right]
-\qquad w \leftarrow \operatorname{clip}(w, -c, c),\ c = 0.01$$
+""" + WGAN_LOSS + r"""
 
 **WGAN-GP**：判别器与生成器的损失同 WGAN，但 Lipschitz 约束改为在真实与生成人脸的随机混合上施加梯度惩罚，而不是裁剪权重：
 
-$$L_D = \mathbb{E}_z\left[D(G(z))\right] - \mathbb{E}_x\left[D(x)\right]
-+ \lambda\, \mathbb{E}_{\hat x}\left[\left(\lVert \nabla_{\hat x} D(\hat x) \rVert_2 - 1\right)^2\right],
-\quad \hat x = \epsilon x + (1 - \epsilon)\, G(z),\ \epsilon \sim U[0, 1],\ \lambda = 10$$
+""" + WGAN_GP_LOSS + r"""
 """,
     "field.seed": "随机种子",
     "field.seed_a": "种子 A",
