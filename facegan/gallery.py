@@ -8,6 +8,7 @@ from pathlib import Path
 
 import torch
 
+from .editing import Directions, directions_of
 from .export import CheckpointError, load_generator, record_paths
 from .i18n import text
 from .models import Generator
@@ -30,6 +31,7 @@ class Entry:
     meta: dict
     curves: Path | None = None  # a PNG of the run's metrics, when the run left them
     progress: list[tuple[Path, int]] = field(default_factory=list)  # fixed-noise grids and their steps
+    directions: Directions | None = None  # age/gender edit directions, when `facegan.editing fit` stored them
 
     def label(self, lang: str = "en") -> str:
         """How the model is offered in a dropdown: file name, then what its metadata says."""
@@ -71,6 +73,10 @@ class Entry:
                                                                       ("fid", "kid", "kid_std", "num", "reference")})))
         if m.get("train_config"):
             rows.append(("fact.recipe", recipe(m)))
+        if "effect" in m.get("editing", {}):
+            age, gender = m["editing"]["effect"]["age"], m["editing"]["effect"]["gender"]
+            rows.append(("fact.editing", say("fact.editing_value", **{f"age_{k}": v for k, v in age.items()},
+                                             **{f"gender_{k}": v for k, v in gender.items()})))
         table = "\n".join(f"| {say(k)} | {v} |" for k, v in rows if v is not None)
         return f"### {self.name}\n`{self.path.name}`\n\n| | |\n|---|---|\n{table}\n"
 
@@ -97,7 +103,7 @@ class Gallery:
         generator, meta = load_generator(path)
         generator = generator.to(memory_format=torch.channels_last).requires_grad_(False)
         name = path.stem if path.stem not in self.models else f"{path.stem} ({path.parent.name})"
-        entry = Entry(name, path, generator, meta)
+        entry = Entry(name, path, generator, meta, directions=directions_of(meta))
         metrics, progress = record_paths(path)
         if metrics.exists():
             try:

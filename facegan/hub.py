@@ -78,7 +78,7 @@ def model_card(folder: Path, repo_id: str) -> str:
     data = ModelCardData(**DATA_LICENSE, library_name="facegan", pipeline_tag="unconditional-image-generation",
                          tags=["gan", "dcgan", "wgan", "wgan-gp", "faces", "safetensors", "pytorch"],
                          datasets=datasets, model_name=repo_id.split("/")[-1], eval_results=results or None)
-    rows, grids, recipes = [], [], []
+    rows, grids, recipes, edits = [], [], [], []
     for path, m in generators:
         s = m.get("metrics")
         rows.append(f"| `{path.name}` | {m.get('mode', '?').upper()} | "
@@ -88,6 +88,10 @@ def model_card(folder: Path, repo_id: str) -> str:
                     + f"{m.get('dtype', '?')}, {m.get('date', '?')} |")
         if m.get("train_config"):
             recipes.append(f"- `{path.stem}`: {recipe(m)}")
+        if "effect" in m.get("editing", {}):
+            age, gender = m["editing"]["effect"]["age"], m["editing"]["effect"]["gender"]
+            edits.append(f"| `{path.name}` | {age['age_change']:+.1f} years ({'monotonic' if age['monotonic'] else 'not monotonic'}) "
+                         f"| {age['female_drift']:.3f} | {gender['flipped']:.1%} | {gender['age_drift']:.1f} years |")
         progress = sorted(record_paths(path)[1].glob("step_*.png"))
         if progress:
             grids.append(f"![{path.stem}: fixed noise at step {int(progress[-1].stem.split('_')[1]):,}]"
@@ -131,7 +135,22 @@ generator, meta = load_generator(hf_hub_download("{repo_id}", "{first}"))  # CPU
 ```
 
 `generator(torch.randn(16, meta["model"]["nz"]))` gives 16 faces in [-1, 1].
-"""
+""" + (f"""
+## Face editing
+
+These files carry age and gender directions in z (InterFaceGAN-style, fitted on the generator's own
+faces as scored by an age/gender CNN trained on UTKFace's annotations; the race label is not used).
+Measured on 1,000 latents not used for fitting, walking −3 → +3 steps along each conditional direction:
+
+| file | age walk: mean predicted age | P(female) drift | gender walk: faces flipped | age drift |
+| --- | --- | --- | --- | --- |
+{chr(10).join(edits)}
+
+```python
+from facegan.editing import directions_of
+older = generator(directions_of(meta).edit(z, age=2.0))  # 2 steps older, the gender score held
+```
+""" if edits else "")
     return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
 
 

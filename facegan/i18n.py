@@ -44,6 +44,7 @@ EN: dict[str, str] = {
     "tab.samples": "Samples",
     "tab.interpolation": "Interpolation",
     "tab.compare": "Compare",
+    "tab.edit": "Edit",
     "tab.about": "About the models",
     # Samples
     "model": "Model",
@@ -70,6 +71,26 @@ EN: dict[str, str] = {
     "caption.steps": "{steps:,} steps",
     "caption.images": "{millions:.1f}M images",
     "caption.fid": "FID {fid:.1f}, KID {kid:.3f}",
+    # Edit
+    "age": "Age (≈ years)",
+    "age_info": "Where the fitted line puts the face; drag to make it older or younger",
+    "gender": "Gender (← male · female →)",
+    "gender_info": "Steps along the gender direction, in units of z's spread; 0 is the face as generated",
+    "conditional": "Keep the other attribute fixed",
+    "conditional_info": "Move along each direction with the other projected out (InterFaceGAN's conditional edit)",
+    "walk_along": "Walk shown below",
+    "along.age": "Age",
+    "along.gender": "Gender",
+    "edited": "Edited face",
+    "edit_walk": "The walk, −3 to +3 steps",
+    "edit.honesty": "**What the sliders mean.** Age and gender are UTKFace's own annotations: age in years, and "
+                    "gender as a binary label (male / female) as annotated; the race label is not used. A small CNN "
+                    "trained on those labels scored each model's generated faces, and a linear model over z gave each "
+                    "direction (InterFaceGAN, Shen et al. 2020). The sliders move what that predictor sees, errors "
+                    "included, and can carry along whatever goes with age or gender in the photos (hair, glasses, light).",
+    "edit.reading": "Fitted line: **≈ {years:.0f} years** · fitted classifier: P(female) **{female:.2f}**",
+    "edit.errors": "The predictor behind these numbers, on held-out UTKFace faces: age off by {mae:.1f} years on "
+                   "average (by age band: {bands}); gender as annotated, {accuracy:.1%} right.",
     # About
     "about.curves": "{name}: training curves",
     "about.progress": "{name}: fixed noise along the run (generator step)",
@@ -87,6 +108,9 @@ EN: dict[str, str] = {
     "fact.metrics": "FID / KID",
     "fact.metrics_value": "{fid:.2f} / {kid:.4f} ± {kid_std:.4f} ({num:,} samples vs {reference})",
     "fact.recipe": "recipe",
+    "fact.editing": "editing (1,000 unseen faces)",
+    "fact.editing_value": "age walk −3→+3: {age_age_change:+.1f} years, P(female) drift {age_female_drift:.2f}; "
+                          "gender walk: {gender_flipped:.0%} flipped, age drift {gender_age_drift:.1f} years",
     "about.objectives": r"""## How the three differ
 
 All three train a generator $G$ that maps noise $z \sim \mathcal{N}(0, I)$ to a face against a critic $D$
@@ -117,6 +141,9 @@ penalty on random mixes of real and generated faces instead of clipping:
     "field.frames": "number of frames",
     "field.truncation": "truncation",
     "field.t": "t",
+    "field.age": "age",
+    "field.age_steps": "age steps",
+    "field.gender_steps": "gender steps",
     "msg.empty": "The {field} is empty: enter a number.",
     "msg.not_number": "The {field} must be a number, not {value!r}.",
     "msg.not_finite": "The {field} must be a finite number, not {value!r}.",
@@ -124,6 +151,7 @@ penalty on random mixes of real and generated faces instead of clipping:
     "msg.clamped_whole": "The {field} {value} was changed to {fixed} (allowed: {low}–{high}, whole numbers).",
     "msg.unknown_model": "Unknown model {name!r}; loaded: {loaded}.",
     "msg.bad_method": "Interpolation must be 'slerp' or 'lerp', not {method!r}.",
+    "msg.no_directions": "{name} has no edit directions yet: run python -m facegan.editing fit on its weights file.",
 }
 
 ZH: dict[str, str] = {
@@ -208,6 +236,32 @@ ZH: dict[str, str] = {
     "msg.clamped_whole": "{field} {value} 已改为 {fixed}（允许范围：{low}–{high}，须为整数）。",
     "msg.unknown_model": "未知模型 {name!r}；已加载：{loaded}。",
     "msg.bad_method": "插值方式必须是 'slerp' 或 'lerp'，而不是 {method!r}。",
+    "tab.edit": "编辑",
+    "age": "年龄（≈ 岁）",
+    "age_info": "拟合直线给出的年龄；拖动使人脸变老或变年轻",
+    "gender": "性别（← 男 · 女 →）",
+    "gender_info": "沿性别方向移动的步数（以 z 在该方向上的标准差为单位）；0 为原始生成的人脸",
+    "conditional": "保持另一属性不变",
+    "conditional_info": "沿去除了另一方向分量的方向移动（InterFaceGAN 的条件编辑）",
+    "walk_along": "下方展示的路径",
+    "along.age": "年龄",
+    "along.gender": "性别",
+    "edited": "编辑后的人脸",
+    "edit_walk": "路径：−3 到 +3 步",
+    "edit.honesty": "**滑块的含义。** 年龄和性别是 UTKFace 数据集自带的标注：年龄以岁计，性别为按原标注的二元标签"
+                    "（男 / 女）；种族标签未被使用。一个用这些标注训练的小型 CNN 为每个模型的生成人脸打分，再用 z 上的"
+                    "线性模型得到各个方向（InterFaceGAN，Shen 等，2020）。滑块改变的是该预测器所看到的属性，包括它的误差，"
+                    "也可能连带改变照片中与年龄或性别相关的特征（头发、眼镜、光照）。",
+    "edit.reading": "拟合直线：**≈ {years:.0f} 岁** · 拟合分类器：P(女) **{female:.2f}**",
+    "edit.errors": "这些数字背后的预测器在留出的 UTKFace 人脸上：年龄平均误差 {mae:.1f} 岁（按年龄段：{bands}）；"
+                   "按标注的性别正确率 {accuracy:.1%}。",
+    "fact.editing": "编辑（1,000 张未用于拟合的人脸）",
+    "fact.editing_value": "年龄路径 −3→+3：{age_age_change:+.1f} 岁，P(女) 漂移 {age_female_drift:.2f}；"
+                          "性别路径：{gender_flipped:.0%} 翻转，年龄漂移 {gender_age_drift:.1f} 岁",
+    "field.age": "年龄",
+    "field.age_steps": "年龄步数",
+    "field.gender_steps": "性别步数",
+    "msg.no_directions": "{name} 还没有编辑方向：请对其权重文件运行 python -m facegan.editing fit。",
 }
 
 # Language code → strings. "zh" also covers zh-CN, zh-SG… (the browser falls back from zh-CN to zh).

@@ -1,4 +1,4 @@
-"""The Gradio studio: samples, latent interpolation, side-by-side comparison, model facts.
+"""The Gradio studio: samples, latent interpolation, side-by-side comparison, face editing, model facts.
 
 Every handler validates its inputs the same way: a value that can be repaired is
 clamped with a gr.Warning saying so, one that cannot raises gr.Error. Nothing is
@@ -18,7 +18,8 @@ import gradio as gr
 import torch
 from PIL import Image
 
-from .gallery import Gallery
+from .editing import STEPS, Directions
+from .gallery import Entry, Gallery
 from .hub import HubError, fetch_weights
 from .i18n import LAUNCH_I18N, language, localized, phrase, t, text
 from .sampling import display_grid, gif_bytes, interpolate, seeded_noise, to_pil, truncate
@@ -28,6 +29,8 @@ MAX_FACES, MAX_COMPARE, MAX_FRAMES, GIF_FRAMES = 64, 16, 16, 24
 GIF_LIFETIME_S = 600
 # Display sizes (px): faces are shown large, upscaled by `display_grid`; the native ones download.
 SAMPLES_PANEL, MAX_FACE_PX, FACE_AT_T_PX, STRIP_FACE_PX, STRIP_ROW, COMPARE_FACE_PX = 784, 384, 256, 96, 8, 128
+EDIT_FACE_PX, MAX_EDIT = 320, max(STEPS)  # edits reach ±3 steps: z's spread along a direction, 3 standard deviations
+MAX_YEARS = 120
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 # Gradio marks every <img> loading="lazy", so the About tab's curves and progress grids below the
 # fold stayed blank for a visitor who scrolled fast. Turn each one eager as soon as it appears.
@@ -144,6 +147,75 @@ class Studio:
         os.replace(part.name, gif)  # atomic: two visitors asking for the same walk never see half a file
         return display_grid(images[:n], STRIP_FACE_PX, nrow=STRIP_ROW), str(gif)
 
+    def _editable(self, name, seed, check: Checks) -> tuple[Entry, Directions, torch.Tensor]:
+        """The model, its directions and the seed's latent (the Samples tab's first face for that seed)."""
+        entry = self._entry(name, check)
+        if entry.directions is None:
+            raise check.error("msg.no_directions", name=name)
+        return entry, entry.directions, self._latent(name, check.seed(seed), 1, 1.0, check)[0]
+
+    def _edited(self, entry: Entry, d: Directions, z, age: float, gender: float, conditional: bool,
+                check: Checks) -> tuple[Image.Image, str]:
+        """The edited face, shown large, and what the fitted models say of it (with the predictor's errors)."""
+        moved = d.edit(z, age, gender, bool(conditional))
+        face = display_grid(self.gallery.render(entry.name, moved.unsqueeze(0)), EDIT_FACE_PX, padding=0)
+        editing = entry.meta["editing"]
+        predictor = editing.get("predictor", {})
+        bands = predictor.get("age_mae_by_band", {})
+        female = torch.sigmoid(torch.tensor(d.gender_intercept + d.gender_slope * float(moved @ d.gender))).item()
+        caption = text("edit.reading", check.lang, years=float(d.years(moved)), female=female)
+        if "age_mae" in predictor:
+            caption += "\n\n" + text("edit.errors", check.lang, mae=predictor["age_mae"],
+                                       accuracy=predictor.get("gender_accuracy", float("nan")),
+                                       bands=", ".join(f"{band}: {v['mae']:.1f}" for band, v in bands.items()))
+        return face, caption
+
+    def edit(self, name: str, seed, age, gender, conditional: bool = True,
+             request: gr.Request = None) -> tuple[Image.Image, str]:
+        """The seed's face moved `age` and `gender` steps (−3…3, z's spread) along the model's directions.
+
+        conditional (default) uses each direction with the other projected out, so the other
+        attribute's fitted score stays where it was. Returns the face, shown large, and a caption.
+        """
+        check = Checks(language(request))
+        entry, d, z = self._editable(name, seed, check)
+        age = check.clamp(age, -MAX_EDIT, MAX_EDIT, "field.age_steps")
+        gender = check.clamp(gender, -MAX_EDIT, MAX_EDIT, "field.gender_steps")
+        return self._edited(entry, d, z, age, gender, conditional, check)
+
+    def edit_walk(self, name: str, seed, attribute: str, conditional: bool = True, request: gr.Request = None) -> Image.Image:
+        """Seven faces along one attribute's direction, from −3 to +3 steps, shown in a row."""
+        check = Checks(language(request))
+        entry, d, z = self._editable(name, seed, check)
+        walk = torch.stack([z + s * d.direction(attribute, bool(conditional)) for s in STEPS])
+        return display_grid(self.gallery.render(entry.name, walk), STRIP_FACE_PX, nrow=len(STEPS))
+
+    def edit_start(self, name: str, seed, conditional: bool = True, request: gr.Request = None):
+        """A new face on the Edit tab: the age slider spans what ±3 steps reach in fitted years, both sliders
+        at the face as generated. A model without directions shows its face and says why it cannot edit."""
+        check = Checks(language(request))
+        entry = self._entry(name, check)
+        if entry.directions is None:
+            z = self._latent(name, check.seed(seed), 1, 1.0, check)
+            face = display_grid(self.gallery.render(name, z), EDIT_FACE_PX, padding=0)
+            off = gr.update(interactive=False)
+            return off, off, face, text("msg.no_directions", check.lang, name=name)
+        entry, d, z = self._editable(name, seed, check)
+        base, span = round(float(d.years(z))), MAX_EDIT * d.years_per_step(conditional=True)
+        face, caption = self._edited(entry, d, z, 0.0, 0.0, conditional, check)
+        low, high = max(0, round(base - span)), min(MAX_YEARS, round(base + span))  # never below 0 years
+        age = gr.update(minimum=low, maximum=high, value=min(max(base, low), high), interactive=True)
+        return age, gr.update(value=0, interactive=True), face, caption
+
+    def edit_years(self, name: str, seed, years, gender, conditional: bool = True, request: gr.Request = None):
+        """The Edit tab's sliders: age as fitted years (the face as generated is at its own, rounded), gender in steps."""
+        check = Checks(language(request))
+        entry, d, z = self._editable(name, seed, check)
+        base = round(float(d.years(z)))
+        steps = (check.number(years, "field.age") - base) / d.years_per_step(bool(conditional))
+        gender = check.clamp(gender, -MAX_EDIT, MAX_EDIT, "field.gender_steps")
+        return self._edited(entry, d, z, min(max(steps, -MAX_EDIT), MAX_EDIT), gender, conditional, check)
+
     def compare(self, seed, count, scale, request: gr.Request = None) -> list[tuple[Image.Image, str]]:
         """The same latents through every model, at one face size whatever each model's resolution, captioned."""
         check = Checks(language(request))
@@ -217,6 +289,37 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
                                   object_fit="contain", elem_id="compare-gallery")
                 gr.on([demo.load, c_seed.change, c_count.change, c_scale.change], studio.compare,
                       [c_seed, c_count, c_scale], side, api_name="compare", trigger_mode="always_last")
+
+            with gr.Tab(t("tab.edit"), id="edit"):
+                with gr.Row():
+                    with gr.Column(scale=1, min_width=300):
+                        e_model = gr.Dropdown(choices, value=names[0], label=t("model"))
+                        e_seed = gr.Number(0, precision=0, label=t("seed"))
+                        e_lucky = gr.Button(t("random_seed"), size="sm")
+                        age = gr.Slider(0, MAX_YEARS, value=30, step=1, label=t("age"), info=t("age_info"), elem_id="age-slider")
+                        gender = gr.Slider(-MAX_EDIT, MAX_EDIT, value=0, step=0.1, label=t("gender"),
+                                           info=t("gender_info"), elem_id="gender-slider")
+                        conditional = gr.Checkbox(True, label=t("conditional"), info=t("conditional_info"))
+                        along = gr.Radio([(t("along.age"), "age"), (t("along.gender"), "gender")], value="age",
+                                         label=t("walk_along"))
+                    with gr.Column(scale=2, min_width=EDIT_FACE_PX + 24):
+                        edited = gr.Image(label=t("edited"), type="pil", format="png", height=EDIT_FACE_PX + 48,
+                                          elem_id="edit-face")
+                        reading = gr.Markdown(elem_id="edit-reading")
+                e_strip = gr.Image(label=t("edit_walk"), type="pil", format="png", elem_id="edit-strip")
+                gr.Markdown(t("edit.honesty"))
+                e_lucky.click(lambda: random.randint(0, MAX_SEED), None, e_seed, api_name=False)
+                gr.on([demo.load, e_model.change, e_seed.change], studio.edit_start, [e_model, e_seed, conditional],
+                      [age, gender, edited, reading], api_name=False, trigger_mode="always_last")
+                gr.on([age.input, gender.input, conditional.change], studio.edit_years,
+                      [e_model, e_seed, age, gender, conditional], [edited, reading], api_name=False,
+                      trigger_mode="always_last", show_progress="hidden")
+                gr.on([demo.load, e_model.change, e_seed.change, conditional.change, along.change], studio.edit_walk,
+                      [e_model, e_seed, along, conditional], e_strip, api_name="edit_walk", trigger_mode="always_last")
+                # The API's /edit takes both edits in steps; the sliders above go through edit_years.
+                api_age, api_gender = gr.Number(0, visible=False), gr.Number(0, visible=False)
+                gr.Button(visible=False).click(studio.edit, [e_model, e_seed, api_age, api_gender, conditional],
+                                               [edited, reading], api_name="edit")
 
             with gr.Tab(t("tab.about"), id="about", elem_id="about"):
                 gr.Markdown(t("about.objectives"), latex_delimiters=LATEX, elem_id="objectives")

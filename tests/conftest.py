@@ -68,7 +68,26 @@ def tiny_checkpoints(tmp_path_factory) -> Path:
     (folder / "dcgan.progress").mkdir()
     Image.new("RGB", (138, 138), (200, 100, 50)).save(folder / "dcgan.progress" / "step_0000005.png")
     (folder / "broken.safetensors").write_bytes(b"\x00" * 64)
+    add_directions(folder / "dcgan.safetensors")  # wgan has none: the Edit tab must say so
     return folder
+
+
+def add_directions(weights: Path) -> None:
+    """Edit directions as `facegan.editing fit` stores them, made up (no predictor needed): age along z0, gender
+    along a mix of z0 and z1, so the conditional and plain edits differ."""
+    import torch
+
+    from facegan.editing import Directions, without
+    from facegan.export import update_metadata
+
+    age, gender = torch.zeros(100), torch.zeros(100)
+    age[0], gender[0], gender[1] = 1.0, 0.6, 0.8
+    d = Directions(age, gender, without(age, gender), without(gender, age), 35.0, 12.0, 0.0, 3.0)
+    update_metadata(weights, {"editing": {
+        "directions": d.to_dict(),
+        "predictor": {"age_mae": 6.4, "gender_accuracy": 0.91, "age_mae_by_band": {"0-12": {"mae": 3.1, "n": 9}}},
+        "effect": {"age": {"age_change": 41.5, "monotonic": True, "female_drift": 0.04},
+                   "gender": {"flipped": 0.86, "age_drift": 2.5}}}})
 
 
 @pytest.fixture(scope="session")

@@ -131,6 +131,55 @@ def test_compare_runs_every_model_on_the_same_latents(client):
     assert np.array_equal(pixels(items[0]["image"]), np.asarray(display_grid(dcgan, 128)))
 
 
+def test_edit_moves_one_attribute_and_says_what_the_fitted_models_read(client):
+    """/edit(model, seed, age steps, gender steps, conditional): the seed's face (Samples' first), moved, at 320 px."""
+    from facegan.sampling import seeded_noise
+
+    face, caption = client.predict("dcgan", 3, 0, 0, True, api_name="/edit")
+    seed_face = faces_of(np.pad(native(client, "dcgan", 3, 1, 1.0), ((2, 0), (2, 0), (0, 0))), 1, 32)
+    assert np.array_equal(pixels(face), np.asarray(display_grid(seed_face, 320, padding=0)))
+    z0 = seeded_noise(1, 100, 3)[0, 0].item()
+    assert f"≈ {35 + 12 * z0:.0f} years" in caption and "6.4 years" in caption and "91.0%" in caption
+    older, older_caption = client.predict("dcgan", 3, 2, 0, True, api_name="/edit")
+    assert not np.array_equal(pixels(older), pixels(face))
+    # conditional: along (0.8, -0.6), so the fitted age rises 2 × 12 × 0.8 years and P(female) stays put
+    assert f"≈ {35 + 12 * (z0 + 1.6):.0f} years" in older_caption
+    assert caption.split("P(female)")[1][:10] == older_caption.split("P(female)")[1][:10]
+    _, plain_caption = client.predict("dcgan", 3, 2, 0, False, api_name="/edit")
+    assert caption.split("P(female)")[1][:10] != plain_caption.split("P(female)")[1][:10]
+    clamped, _ = client.predict("dcgan", 3, 9, 0, True, api_name="/edit")  # → 3 steps, with a warning
+    assert np.array_equal(pixels(clamped), pixels(client.predict("dcgan", 3, 3, 0, True, api_name="/edit")[0]))
+    with pytest.raises(AppError, match="wgan has no edit directions"):
+        client.predict("wgan", 3, 1, 0, True, api_name="/edit")
+
+
+def test_edit_walk_is_seven_steps_through_the_face(client):
+    walk = client.predict("dcgan", 3, "gender", True, api_name="/edit_walk")
+    assert Image.open(walk).size == (7 * 98 + 2, 98 + 2)
+    seed_face = faces_of(np.pad(native(client, "dcgan", 3, 1, 1.0), ((2, 0), (2, 0), (0, 0))), 1, 32)
+    middle = pixels(walk)[2:98, 2 + 3 * 98:2 + 3 * 98 + 96]  # step 0 is the face as generated
+    assert np.array_equal(middle, np.asarray(display_grid(seed_face, 96, padding=0)))
+    assert not np.array_equal(middle, pixels(walk)[2:98, 2:98])
+    with pytest.raises(AppError, match="not in the list of choices"):  # Gradio's own check of the radio
+        client.predict("dcgan", 3, "race", True, api_name="/edit_walk")
+
+
+def test_edit_tab_sliders_speak_fitted_years(tiny_checkpoints):
+    from facegan.sampling import seeded_noise
+    from facegan.ui import Studio
+
+    studio = Studio(Gallery([tiny_checkpoints]))
+    age, gender, face, caption = studio.edit_start("dcgan", 3)
+    base = round(35 + 12 * seeded_noise(1, 100, 3)[0, 0].item())
+    assert age["value"] == base and gender["value"] == 0
+    assert age["minimum"] == max(0, round(base - 3 * 9.6)) and age["maximum"] == round(base + 3 * 9.6)
+    assert np.array_equal(np.asarray(face), np.asarray(studio.edit("dcgan", 3, 0, 0)[0]))
+    same, _ = studio.edit_years("dcgan", 3, base + 19.2, 0.5)  # 19.2 fitted years = 2 conditional steps
+    assert np.array_equal(np.asarray(same), np.asarray(studio.edit("dcgan", 3, 2, 0.5)[0]))
+    age, gender, face, caption = studio.edit_start("wgan", 3)  # no directions: the face, sliders off, and why
+    assert age["interactive"] is False and "python -m facegan.editing fit" in caption and face.size == (320, 320)
+
+
 def test_sixteen_concurrent_clients(app_url):
     def visitor(i):
         c = gradio_client.Client(app_url, verbose=False)
@@ -149,6 +198,8 @@ def test_bad_files_are_reported_and_the_rest_still_served(tiny_checkpoints):
     assert entry.curves and entry.curves.exists() and [step for _, step in entry.progress] == [5]
     assert "| generator steps | 100 |" in entry.describe() and "| 生成器步数 | 100 |" in entry.describe("zh")
     assert entry.label() == "dcgan (DCGAN, 100 steps)" and entry.label("zh") == "dcgan (DCGAN, 100 步)"
+    assert "| editing (1,000 unseen faces) | age walk −3→+3: +41.5 years" in entry.describe()
+    assert entry.directions is not None and gallery.models["wgan"].directions is None
 
 
 def page_text(demo, lang: str = "en") -> str:

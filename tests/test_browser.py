@@ -68,6 +68,26 @@ def test_samples_interpolation_and_compare(page):
     page.screenshot(path=str(ARTIFACTS / "compare.png"))
 
 
+def test_edit_tab_age_slider_moves_the_face(page):
+    page.get_by_role("tab", name="Edit").click()
+    before = image_src(page, "#edit-face")
+    assert shown_width(page, "#edit-face") >= 320
+    assert shown_width(page, "#edit-strip") >= 7 * 96
+    reading = page.locator("#edit-reading").inner_text()
+    assert "years" in reading and "held-out" in reading
+    slider = page.locator("#age-slider input[type=range]")
+    start = float(slider.input_value())
+    slider.focus()
+    for _ in range(10):
+        slider.press("ArrowRight")
+    page.wait_for_function(
+        "old => document.querySelector('#edit-face img')?.getAttribute('src') !== old", arg=before, timeout=30_000)
+    assert float(slider.input_value()) == start + 10
+    page.wait_for_function(f"document.querySelector('#edit-reading').innerText.includes('≈ {start + 10:.0f} years')",
+                           timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "edit.png"))
+
+
 def test_about_tab_loads_every_image_of_every_model(page):
     page.get_by_role("tab", name="About the models").click()
     page.get_by_text("generator steps").first.wait_for(timeout=30_000)
@@ -89,7 +109,7 @@ def test_chinese_browser_gets_the_chinese_studio(browser, app_url):
     page = open_page(browser, app_url, "zh-CN")
     try:
         image_src(page, "#samples-grid")
-        assert page.get_by_role("tab").all_inner_texts() == ["样本", "插值", "对比", "关于模型"]
+        assert page.get_by_role("tab").all_inner_texts() == ["样本", "插值", "对比", "编辑", "关于模型"]
         assert page.get_by_role("button", name="随机种子").count() == 1 and page.get_by_text("人脸数量").count() >= 1
         page.get_by_role("tab", name="关于模型").click()
         page.get_by_text("生成器步数").first.wait_for(timeout=30_000)

@@ -34,6 +34,10 @@ def test_model_card_of_the_shipped_generators(tmp_path):
     grids = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert len(grids) == 3 and all((SHIPPED / grid).is_file() for grid in grids)  # links into the uploaded files
     assert "from facegan.export import load_generator" in text
+    for weights in shipped:  # every shipped generator carries edit directions and the card shows their effect
+        age = read_metadata(weights)["editing"]["effect"]["age"]
+        assert f"| `{weights.name}` | {age['age_change']:+.1f} years" in text
+    assert "from facegan.editing import directions_of" in text
 
 
 def test_space_header_names_the_weights_repo():
