@@ -3,9 +3,11 @@
     python benchmarks/app_speed.py [--checkpoints checkpoints] [--clients 32 --requests 20]
 
 Reports, for the 64-face grid and for one interpolation frame: milliseconds in the
-handler (median of repeats, the app's path: bf16 where the CPU has bf16 units, else fp32; the grid handler also builds the upscaled display
-grid) beside the fp32 path as a baseline in the same run, and the display upscaling alone; the client round trip; seconds from `python app.py` to ready; and a load run
-of concurrent clients (throughput, median and 95th-percentile latency).
+handler (median of repeats, on the app's path: bf16 where the CPU has bf16 units, else
+fp32; the grid handler also builds the upscaled display grid) beside the fp32 path as a
+baseline in the same run, and the display upscaling alone; the client round trip; seconds
+from `python app.py` to ready; and a load run of concurrent clients (throughput, median and
+95th-percentile latency).
 """
 
 from __future__ import annotations
