@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
+from PIL import Image
 
 from .attributes import DEFAULT_PATH as PREDICTOR_PATH
 from .attributes import AttributePredictor, load_predictor, predict
@@ -190,7 +191,7 @@ def passes(effect: dict) -> bool:
             and gender["flipped"] >= 0.80 and gender["age_drift"] <= 5)
 
 
-def edit_grid(generator: Generator, directions: Directions, seeds: list[int], face_px: int = 96):
+def edit_grid(generator: Generator, directions: Directions, seeds: list[int], face_px: int = 96) -> Image.Image:
     """One row per seed (the app's face for that seed), one column per step of the conditional age walk."""
     z = torch.stack([seeded_noise(1, generator.config.nz, s)[0] for s in seeds])
     d = directions.direction("age", conditional=True)

@@ -74,9 +74,11 @@ class Entry:
         if m.get("train_config"):
             rows.append(("fact.recipe", recipe(m)))
         if "effect" in m.get("editing", {}):
-            age, gender = m["editing"]["effect"]["age"], m["editing"]["effect"]["gender"]
-            rows.append(("fact.editing", say("fact.editing_value", **{f"age_{k}": v for k, v in age.items()},
-                                             **{f"gender_{k}": v for k, v in gender.items()})))
+            effect = m["editing"]["effect"]
+            age, gender = effect["age"], effect["gender"]
+            rows.append(("fact.editing", say("fact.editing_value", samples=effect["samples"],
+                                             age_change=age["age_change"], female_drift=age["female_drift"],
+                                             flipped=gender["flipped"], age_drift=gender["age_drift"])))
         table = "\n".join(f"| {say(k)} | {v} |" for k, v in rows if v is not None)
         return f"### {self.name}\n`{self.path.name}`\n\n| | |\n|---|---|\n{table}\n"
 

@@ -108,9 +108,10 @@ EN: dict[str, str] = {
     "fact.metrics": "FID / KID",
     "fact.metrics_value": "{fid:.2f} / {kid:.4f} ± {kid_std:.4f} ({num:,} samples vs {reference})",
     "fact.recipe": "recipe",
-    "fact.editing": "editing (1,000 unseen faces)",
-    "fact.editing_value": "age walk −3→+3: {age_age_change:+.1f} years, P(female) drift {age_female_drift:.2f}; "
-                          "gender walk: {gender_flipped:.0%} flipped, age drift {gender_age_drift:.1f} years",
+    "fact.editing": "editing",
+    "fact.editing_value": "on {samples:,} unseen faces, age walk −3→+3: {age_change:+.1f} years, "
+                          "P(female) drift {female_drift:.2f}; gender walk: {flipped:.0%} flipped, "
+                          "age drift {age_drift:.1f} years",
     "about.objectives": r"""## How the three differ
 
 All three train a generator $G$ that maps noise $z \sim \mathcal{N}(0, I)$ to a face against a critic $D$
@@ -255,9 +256,9 @@ ZH: dict[str, str] = {
     "edit.reading": "拟合直线：**≈ {years:.0f} 岁** · 拟合分类器：P(女) **{female:.2f}**",
     "edit.errors": "这些数字背后的预测器在留出的 UTKFace 人脸上：年龄平均误差 {mae:.1f} 岁（按年龄段：{bands}）；"
                    "按标注的性别正确率 {accuracy:.1%}。",
-    "fact.editing": "编辑（1,000 张未用于拟合的人脸）",
-    "fact.editing_value": "年龄路径 −3→+3：{age_age_change:+.1f} 岁，P(女) 漂移 {age_female_drift:.2f}；"
-                          "性别路径：{gender_flipped:.0%} 翻转，年龄漂移 {gender_age_drift:.1f} 岁",
+    "fact.editing": "编辑",
+    "fact.editing_value": "在 {samples:,} 张未用于拟合的人脸上，年龄路径 −3→+3：{age_change:+.1f} 岁，"
+                          "P(女) 漂移 {female_drift:.2f}；性别路径：{flipped:.0%} 翻转，年龄漂移 {age_drift:.1f} 岁",
     "field.age": "年龄",
     "field.age_steps": "年龄步数",
     "field.gender_steps": "性别步数",

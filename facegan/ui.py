@@ -183,14 +183,15 @@ class Studio:
         gender = check.clamp(gender, -MAX_EDIT, MAX_EDIT, "field.gender_steps")
         return self._edited(entry, d, z, age, gender, conditional, check)
 
-    def edit_walk(self, name: str, seed, attribute: str, conditional: bool = True, request: gr.Request = None) -> Image.Image:
+    def edit_walk(self, name: str, seed, attribute: str, conditional: bool = True,
+                  request: gr.Request = None) -> Image.Image:
         """Seven faces along one attribute's direction, from −3 to +3 steps, shown in a row."""
         check = Checks(language(request))
         entry, d, z = self._editable(name, seed, check)
         walk = torch.stack([z + s * d.direction(attribute, bool(conditional)) for s in STEPS])
         return display_grid(self.gallery.render(entry.name, walk), STRIP_FACE_PX, nrow=len(STEPS))
 
-    def edit_start(self, name: str, seed, conditional: bool = True, request: gr.Request = None):
+    def edit_start(self, name: str, seed, request: gr.Request = None) -> tuple[dict, dict, Image.Image, str]:
         """A new face on the Edit tab: the age slider spans what ±3 steps reach in fitted years, both sliders
         at the face as generated. A model without directions shows its face and says why it cannot edit."""
         check = Checks(language(request))
@@ -202,12 +203,13 @@ class Studio:
             return off, off, face, text("msg.no_directions", check.lang, name=name)
         entry, d, z = self._editable(name, seed, check)
         base, span = round(float(d.years(z))), MAX_EDIT * d.years_per_step(conditional=True)
-        face, caption = self._edited(entry, d, z, 0.0, 0.0, conditional, check)
+        face, caption = self._edited(entry, d, z, 0.0, 0.0, True, check)
         low, high = max(0, round(base - span)), min(MAX_YEARS, round(base + span))  # never below 0 years
         age = gr.update(minimum=low, maximum=high, value=min(max(base, low), high), interactive=True)
         return age, gr.update(value=0, interactive=True), face, caption
 
-    def edit_years(self, name: str, seed, years, gender, conditional: bool = True, request: gr.Request = None):
+    def edit_years(self, name: str, seed, years, gender, conditional: bool = True,
+                   request: gr.Request = None) -> tuple[Image.Image, str]:
         """The Edit tab's sliders: age as fitted years (the face as generated is at its own, rounded), gender in steps."""
         check = Checks(language(request))
         entry, d, z = self._editable(name, seed, check)
@@ -309,7 +311,7 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
                 e_strip = gr.Image(label=t("edit_walk"), type="pil", format="png", elem_id="edit-strip")
                 gr.Markdown(t("edit.honesty"))
                 e_lucky.click(lambda: random.randint(0, MAX_SEED), None, e_seed, api_name=False)
-                gr.on([demo.load, e_model.change, e_seed.change], studio.edit_start, [e_model, e_seed, conditional],
+                gr.on([demo.load, e_model.change, e_seed.change], studio.edit_start, [e_model, e_seed],
                       [age, gender, edited, reading], api_name=False, trigger_mode="always_last")
                 gr.on([age.input, gender.input, conditional.change], studio.edit_years,
                       [e_model, e_seed, age, gender, conditional], [edited, reading], api_name=False,

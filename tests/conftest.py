@@ -86,7 +86,7 @@ def add_directions(weights: Path) -> None:
     update_metadata(weights, {"editing": {
         "directions": d.to_dict(),
         "predictor": {"age_mae": 6.4, "gender_accuracy": 0.91, "age_mae_by_band": {"0-12": {"mae": 3.1, "n": 9}}},
-        "effect": {"age": {"age_change": 41.5, "monotonic": True, "female_drift": 0.04},
+        "effect": {"samples": 1000, "age": {"age_change": 41.5, "monotonic": True, "female_drift": 0.04},
                    "gender": {"flipped": 0.86, "age_drift": 2.5}}}})
 
 

@@ -198,7 +198,7 @@ def test_bad_files_are_reported_and_the_rest_still_served(tiny_checkpoints):
     assert entry.curves and entry.curves.exists() and [step for _, step in entry.progress] == [5]
     assert "| generator steps | 100 |" in entry.describe() and "| 生成器步数 | 100 |" in entry.describe("zh")
     assert entry.label() == "dcgan (DCGAN, 100 steps)" and entry.label("zh") == "dcgan (DCGAN, 100 步)"
-    assert "| editing (1,000 unseen faces) | age walk −3→+3: +41.5 years" in entry.describe()
+    assert "| editing | on 1,000 unseen faces, age walk −3→+3: +41.5 years" in entry.describe()
     assert entry.directions is not None and gallery.models["wgan"].directions is None
 
 

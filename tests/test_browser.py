@@ -113,6 +113,9 @@ def test_chinese_browser_gets_the_chinese_studio(browser, app_url):
         assert page.get_by_role("button", name="随机种子").count() == 1 and page.get_by_text("人脸数量").count() >= 1
         page.get_by_role("tab", name="关于模型").click()
         page.get_by_text("生成器步数").first.wait_for(timeout=30_000)
-        assert page.get_by_text("三者有何不同").count() == 1
+        page.get_by_text("三者有何不同").wait_for(timeout=30_000)  # the formulas' Markdown can render after the facts
+        page.get_by_role("tab", name="编辑").click()
+        page.get_by_text("滑块的含义").wait_for(timeout=30_000)
+        page.locator("#edit-reading").get_by_text("留出的 UTKFace 人脸").wait_for(timeout=30_000)
     finally:
         page.context.close()
