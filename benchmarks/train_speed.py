@@ -32,6 +32,7 @@ from facegan.cudagraph import WARMUP_STEPS, GraphedTrainer  # noqa: E402
 from facegan.data import ImageBank, find_images, load_folder  # noqa: E402
 from facegan.losses import MODES  # noqa: E402
 from facegan.models import Discriminator, Generator, ModelConfig  # noqa: E402
+from facegan.sampling import bf16_is_fast  # noqa: E402
 from facegan.training import TrainConfig, Trainer  # noqa: E402
 
 
@@ -152,11 +153,14 @@ def main() -> None:
     p.add_argument("--workers", type=int, default=2, help="tutorial DataLoader workers for its second timing")
     p.add_argument("--tutorial-steps", type=int, help="timed tutorial steps (default --steps)")
     p.add_argument("--compile", action="store_true", help="also time the eager step with torch.compile (CPU only)")
-    p.add_argument("--no-amp", dest="amp", action="store_false", help="FaceGAN in fp32 (CPUs without bf16 units)")
+    p.add_argument("--no-amp", dest="amp", action="store_false", default=None,
+                   help="FaceGAN in fp32 (the default where bf16 is slow: CPUs without bf16 units, as train.py does)")
     p.add_argument("--profile-steps", type=int, default=10)
     p.add_argument("--profile", type=Path, help="text file for torch.profiler tables (per mode and step kind)")
     args = p.parse_args()
     device = torch.device(args.device)
+    args.amp = bf16_is_fast(device) if args.amp is None else args.amp
+    print(f"FaceGAN precision: {'bf16 autocast' if args.amp else 'fp32'}")
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
         print(f"device: {torch.cuda.get_device_name(device)}, torch {torch.__version__}")

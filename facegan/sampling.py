@@ -59,16 +59,25 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, ts: list[float], method: str =
     return torch.stack([step(a, b, t) for t in ts])
 
 
+def bf16_is_fast(device: torch.device) -> bool:
+    """Whether bf16 autocast pays off: on GPUs and on CPUs with bf16 units (AMX, AVX512-BF16).
+
+    Elsewhere (AVX2 only) oneDNN runs bf16 convolutions through reference kernels, ~10×
+    slower than fp32.
+    """
+    return device.type != "cpu" or torch.ops.mkldnn._is_mkldnn_bf16_supported()
+
+
 @torch.inference_mode()
 def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Tensor:
     """uint8 N×3×H×W images for display, under bf16 autocast when fast.
 
     bf16 with a channels_last generator ran a 64-face grid ~2.5× faster than fp32
-    on an AMX CPU, and moved pixels by at most a few uint8 levels (tests bound it). On a
-    CPU without bf16 units (AVX2 only) bf16 convolutions ran ~10× slower, so fp32 there.
+    on an AMX CPU, and moved pixels by at most a few uint8 levels (tests bound it); fp32
+    where bf16 is slow.
     """
     device = next(generator.parameters()).device
-    fast = fast and (device.type != "cpu" or torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    fast = fast and bf16_is_fast(device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=fast):
         return to_uint8(generator(z.to(device)).float())
 
