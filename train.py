@@ -67,8 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--compile", action="store_true", help="torch.compile G and D (CPU only; ignored for wgan-gp)")
     p.add_argument("--no-cuda-graph", action="store_true",
                    help="on CUDA, run the eager step instead of replaying it as a CUDA graph")
-    p.add_argument("--no-amp", dest="amp", action="store_false", default=None, help="fp32 instead of bf16 autocast (the default is bf16 on GPUs and on CPUs with bf16 units, "
-                        "fp32 on other CPUs)")
+    p.add_argument("--no-amp", dest="amp", action="store_false", default=None,
+                   help="fp32 instead of bf16 autocast (bf16 is the default on GPUs and on CPUs with bf16 units; "
+                        "other CPUs train in fp32 anyway)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--sync-bn", action="store_true", help="under torchrun on CUDA: BatchNorm over the global batch")
 

@@ -100,7 +100,7 @@ class AttributePredictor(nn.Module):
     """64×64 face in [-1, 1] → (age in years, logit of "female").
 
     A plain VGG-style stack (3×3 convolutions, then max-pool, per stage) with global
-    average pooling: about 40 MFLOPs a face, so it trains on two AVX2 cores in minutes.
+    average pooling: about 40 M multiply-adds a face, so it trains on two AVX2 cores in minutes.
     """
 
     AGE_SCALE = 50.0  # the age head predicts age / 50, which keeps both losses of one size

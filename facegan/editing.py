@@ -62,9 +62,19 @@ class Directions:
         """z moved by `age` and `gender` steps (units of z's spread) along the two directions."""
         return z + age * self.direction("age", conditional) + gender * self.direction("gender", conditional)
 
+    def walk(self, z: torch.Tensor, attribute: str, conditional: bool = True,
+             steps: tuple[float, ...] = STEPS) -> torch.Tensor:
+        """len(steps) latents (times z's batch shape) along one attribute's direction from z."""
+        d = self.direction(attribute, conditional)
+        return torch.stack([z + s * d for s in steps])
+
     def years(self, z: torch.Tensor) -> torch.Tensor:
         """The fitted line's age of each latent (years): what the app's age slider shows."""
         return self.age_intercept + self.age_slope * (z @ self.age)
+
+    def female(self, z: torch.Tensor) -> torch.Tensor:
+        """The fitted classifier's P(female) of each latent."""
+        return torch.sigmoid(self.gender_intercept + self.gender_slope * (z @ self.gender))
 
     def years_per_step(self, conditional: bool = True) -> float:
         """How many fitted years one step along the (conditional) age direction adds."""
@@ -83,7 +93,9 @@ class Directions:
 def directions_of(meta: dict) -> Directions | None:
     """The directions a weights file's metadata carries, or None when it has none (or unusable ones)."""
     try:
-        return Directions.from_dict(meta[METADATA_FIELD]["directions"])
+        directions = Directions.from_dict(meta[METADATA_FIELD]["directions"])
+        sizes = {getattr(directions, a).shape for a in ("age", "gender", "age_conditional", "gender_conditional")}
+        return directions if sizes == {(meta["model"]["nz"],)} else None
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -104,7 +116,8 @@ def fit_age(z: torch.Tensor, age: torch.Tensor) -> tuple[torch.Tensor, float]:
     return solution[:-1].float(), float(solution[-1])
 
 
-def fit_gender(z: torch.Tensor, female: torch.Tensor, l2: float = 1e-3, iterations: int = 25) -> tuple[torch.Tensor, float]:
+def fit_gender(z: torch.Tensor, female: torch.Tensor, l2: float = 1e-3,
+               iterations: int = 25) -> tuple[torch.Tensor, float]:
     """Logistic regression of the predictor's P(female) on z by Newton's method (soft targets): (w, c)."""
     x = torch.cat([z.double(), torch.ones(len(z), 1, dtype=torch.float64)], 1)
     target, w = female.double(), torch.zeros(x.shape[1], dtype=torch.float64)
@@ -150,11 +163,11 @@ def fit(generator: Generator, predictor: AttributePredictor, samples: int = 20_0
     return directions, quality
 
 
-def walk(generator: Generator, predictor: AttributePredictor, directions: Directions, attribute: str,
+def walk_scores(generator: Generator, predictor: AttributePredictor, directions: Directions, attribute: str,
          z: torch.Tensor, steps: tuple[float, ...] = STEPS) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted age and P(female), len(steps)×N, along one conditional direction from each z."""
-    d = directions.direction(attribute, conditional=True)
-    ages, females = zip(*(score(generator, predictor, z + s * d) for s in steps))
+    walked = directions.walk(z, attribute, conditional=True, steps=steps)
+    ages, females = zip(*(score(generator, predictor, step) for step in walked))
     return torch.stack(ages), torch.stack(females)
 
 
@@ -166,7 +179,7 @@ def measure(generator: Generator, predictor: AttributePredictor, directions: Dir
     predicted gender differs between both ends, and how far the mean age strays.
     """
     z = seeded_noise(samples, generator.config.nz, EVAL_SEED)
-    age_walk, gender_walk = (walk(generator, predictor, directions, a, z) for a in ATTRIBUTES)
+    age_walk, gender_walk = (walk_scores(generator, predictor, directions, a, z) for a in ATTRIBUTES)
     (ages, females), (g_ages, g_females) = age_walk, gender_walk
     mean_age, mean_female = ages.mean(1), females.mean(1)
     g_mean_age, g_mean_female = g_ages.mean(1), g_females.mean(1)
@@ -194,8 +207,7 @@ def passes(effect: dict) -> bool:
 def edit_grid(generator: Generator, directions: Directions, seeds: list[int], face_px: int = 96) -> Image.Image:
     """One row per seed (the app's face for that seed), one column per step of the conditional age walk."""
     z = torch.stack([seeded_noise(1, generator.config.nz, s)[0] for s in seeds])
-    d = directions.direction("age", conditional=True)
-    walked = torch.stack([z + s * d for s in STEPS], 1).flatten(0, 1)
+    walked = directions.walk(z, "age").transpose(0, 1).flatten(0, 1)  # row by row: one seed's walk per row
     return display_grid(render(generator, walked), face_px, nrow=len(STEPS))
 
 

@@ -90,8 +90,10 @@ def model_card(folder: Path, repo_id: str) -> str:
             recipes.append(f"- `{path.stem}`: {recipe(m)}")
         if "effect" in m.get("editing", {}):
             age, gender = m["editing"]["effect"]["age"], m["editing"]["effect"]["gender"]
-            edits.append(f"| `{path.name}` | {age['age_change']:+.1f} years ({'monotonic' if age['monotonic'] else 'not monotonic'}) "
-                         f"| {age['female_drift']:.3f} | {gender['flipped']:.1%} | {gender['age_drift']:.1f} years |")
+            rises = "monotonic" if age["monotonic"] else "not monotonic"
+            edits.append(f"| `{path.name}` | {m['editing']['effect']['samples']:,} | {age['age_change']:+.1f} years "
+                         f"({rises}) | {age['female_drift']:.3f} | {gender['flipped']:.1%} | "
+                         f"{gender['age_drift']:.1f} years |")
         progress = sorted(record_paths(path)[1].glob("step_*.png"))
         if progress:
             grids.append(f"![{path.stem}: fixed noise at step {int(progress[-1].stem.split('_')[1]):,}]"
@@ -140,10 +142,10 @@ generator, meta = load_generator(hf_hub_download("{repo_id}", "{first}"))  # CPU
 
 These files carry age and gender directions in z (InterFaceGAN-style, fitted on the generator's own
 faces as scored by an age/gender CNN trained on UTKFace's annotations; the race label is not used).
-Measured on 1,000 latents not used for fitting, walking −3 → +3 steps along each conditional direction:
+Measured on latents not used for fitting, walking −3 → +3 steps along each conditional direction:
 
-| file | age walk: mean predicted age | P(female) drift | gender walk: faces flipped | age drift |
-| --- | --- | --- | --- | --- |
+| file | latents | age walk: mean predicted age | P(female) drift | gender walk: faces flipped | age drift |
+| --- | --- | --- | --- | --- | --- |
 {chr(10).join(edits)}
 
 ```python

@@ -147,28 +147,42 @@ class Studio:
         os.replace(part.name, gif)  # atomic: two visitors asking for the same walk never see half a file
         return display_grid(images[:n], STRIP_FACE_PX, nrow=STRIP_ROW), str(gif)
 
-    def _editable(self, name, seed, check: Checks) -> tuple[Entry, Directions, torch.Tensor]:
-        """The model, its directions and the seed's latent (the Samples tab's first face for that seed)."""
-        entry = self._entry(name, check)
-        if entry.directions is None:
-            raise check.error("msg.no_directions", name=name)
-        return entry, entry.directions, self._latent(name, check.seed(seed), 1, 1.0, check)[0]
+    def _editable(self, name: str, seed, check: Checks) -> tuple[Entry, torch.Tensor]:
+        """The model and the seed's latent: the Samples tab's first face for that seed."""
+        return self._entry(name, check), self._latent(name, check.seed(seed), 1, 1.0, check)[0]
 
-    def _edited(self, entry: Entry, d: Directions, z, age: float, gender: float, conditional: bool,
+    @staticmethod
+    def _directions(entry: Entry, check: Checks) -> Directions:
+        if entry.directions is None:
+            raise check.error("msg.no_directions", name=entry.name)
+        return entry.directions
+
+    @staticmethod
+    def _age_range(d: Directions, z: torch.Tensor) -> tuple[int, int, int]:
+        """The face's own fitted age (rounded: the slider's whole years start there) and the age slider's range,
+        what ±3 conditional steps reach, within 0–120 years. Without "keep fixed" the same years take fewer steps."""
+        base = round(float(d.years(z)))
+        span = MAX_EDIT * d.years_per_step(conditional=True)
+        low, high = max(0, math.ceil(base - span)), min(MAX_YEARS, math.floor(base + span))
+        return base, low, max(low, high)
+
+    def _edited(self, entry: Entry, d: Directions, z: torch.Tensor, age: float, gender: float, conditional: bool,
                 check: Checks) -> tuple[Image.Image, str]:
         """The edited face, shown large, and what the fitted models say of it (with the predictor's errors)."""
         moved = d.edit(z, age, gender, bool(conditional))
         face = display_grid(self.gallery.render(entry.name, moved.unsqueeze(0)), EDIT_FACE_PX, padding=0)
-        editing = entry.meta["editing"]
-        predictor = editing.get("predictor", {})
-        bands = predictor.get("age_mae_by_band", {})
-        female = torch.sigmoid(torch.tensor(d.gender_intercept + d.gender_slope * float(moved @ d.gender))).item()
-        caption = text("edit.reading", check.lang, years=float(d.years(moved)), female=female)
-        if "age_mae" in predictor:
+        caption = text("edit.reading", check.lang, years=float(d.years(moved)), female=float(d.female(moved)))
+        predictor = entry.meta["editing"].get("predictor", {})
+        if {"age_mae", "gender_accuracy", "age_mae_by_band"} <= predictor.keys():
+            bands = ", ".join(f"{band}: {v['mae']:.1f}" for band, v in predictor["age_mae_by_band"].items())
             caption += "\n\n" + text("edit.errors", check.lang, mae=predictor["age_mae"],
-                                       accuracy=predictor.get("gender_accuracy", float("nan")),
-                                       bands=", ".join(f"{band}: {v['mae']:.1f}" for band, v in bands.items()))
+                                       accuracy=predictor["gender_accuracy"], bands=bands)
         return face, caption
+
+    def _attribute_walk(self, entry: Entry, d: Directions, z: torch.Tensor, attribute: str,
+                        conditional: bool) -> Image.Image:
+        walk = d.walk(z, attribute, bool(conditional))
+        return display_grid(self.gallery.render(entry.name, walk), STRIP_FACE_PX, nrow=len(STEPS))
 
     def edit(self, name: str, seed, age, gender, conditional: bool = True,
              request: gr.Request = None) -> tuple[Image.Image, str]:
@@ -178,7 +192,8 @@ class Studio:
         attribute's fitted score stays where it was. Returns the face, shown large, and a caption.
         """
         check = Checks(language(request))
-        entry, d, z = self._editable(name, seed, check)
+        entry, z = self._editable(name, seed, check)
+        d = self._directions(entry, check)
         age = check.clamp(age, -MAX_EDIT, MAX_EDIT, "field.age_steps")
         gender = check.clamp(gender, -MAX_EDIT, MAX_EDIT, "field.gender_steps")
         return self._edited(entry, d, z, age, gender, conditional, check)
@@ -187,36 +202,42 @@ class Studio:
                   request: gr.Request = None) -> Image.Image:
         """Seven faces along one attribute's direction, from −3 to +3 steps, shown in a row."""
         check = Checks(language(request))
-        entry, d, z = self._editable(name, seed, check)
-        walk = torch.stack([z + s * d.direction(attribute, bool(conditional)) for s in STEPS])
-        return display_grid(self.gallery.render(entry.name, walk), STRIP_FACE_PX, nrow=len(STEPS))
+        entry, z = self._editable(name, seed, check)
+        return self._attribute_walk(entry, self._directions(entry, check), z, attribute, conditional)
 
-    def edit_start(self, name: str, seed, request: gr.Request = None) -> tuple[dict, dict, Image.Image, str]:
-        """A new face on the Edit tab: the age slider spans what ±3 steps reach in fitted years, both sliders
-        at the face as generated. A model without directions shows its face and says why it cannot edit."""
+    def edit_start(self, name: str, seed, attribute: str, conditional: bool = True,
+                   request: gr.Request = None) -> tuple[dict, dict, dict, dict, Image.Image, str, Image.Image | None]:
+        """A new face on the Edit tab: sliders (age, gender), toggle, walk choice, face, caption, walk.
+
+        Both sliders start at the face as generated. A model without directions shows its face,
+        says why it cannot edit, and turns the controls off.
+        """
         check = Checks(language(request))
-        entry = self._entry(name, check)
+        entry, z = self._editable(name, seed, check)
         if entry.directions is None:
-            z = self._latent(name, check.seed(seed), 1, 1.0, check)
-            face = display_grid(self.gallery.render(name, z), EDIT_FACE_PX, padding=0)
+            face = display_grid(self.gallery.render(entry.name, z.unsqueeze(0)), EDIT_FACE_PX, padding=0)
             off = gr.update(interactive=False)
-            return off, off, face, text("msg.no_directions", check.lang, name=name)
-        entry, d, z = self._editable(name, seed, check)
-        base, span = round(float(d.years(z))), MAX_EDIT * d.years_per_step(conditional=True)
-        face, caption = self._edited(entry, d, z, 0.0, 0.0, True, check)
-        low, high = max(0, round(base - span)), min(MAX_YEARS, round(base + span))  # never below 0 years
-        age = gr.update(minimum=low, maximum=high, value=min(max(base, low), high), interactive=True)
-        return age, gr.update(value=0, interactive=True), face, caption
+            return off, off, off, off, face, text("msg.no_directions", check.lang, name=name), None
+        d, on = entry.directions, gr.update(interactive=True)
+        base, low, high = self._age_range(d, z)
+        years = min(max(base, low), high)  # the face as generated, unless its fitted age is outside 0–120
+        face, caption = self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), 0.0,
+                                     conditional, check)
+        walk = self._attribute_walk(entry, d, z, attribute, conditional)
+        age = gr.update(minimum=low, maximum=high, value=years, interactive=True)
+        return age, gr.update(value=0, interactive=True), on, on, face, caption, walk
 
     def edit_years(self, name: str, seed, years, gender, conditional: bool = True,
                    request: gr.Request = None) -> tuple[Image.Image, str]:
-        """The Edit tab's sliders: age as fitted years (the face as generated is at its own, rounded), gender in steps."""
+        """The Edit tab's sliders: age in fitted years (the face as generated sits at its own), gender in steps."""
         check = Checks(language(request))
-        entry, d, z = self._editable(name, seed, check)
-        base = round(float(d.years(z)))
-        steps = (check.number(years, "field.age") - base) / d.years_per_step(bool(conditional))
+        entry, z = self._editable(name, seed, check)
+        d = self._directions(entry, check)
+        base, low, high = self._age_range(d, z)
+        years = check.clamp(years, low, high, "field.age")
         gender = check.clamp(gender, -MAX_EDIT, MAX_EDIT, "field.gender_steps")
-        return self._edited(entry, d, z, min(max(steps, -MAX_EDIT), MAX_EDIT), gender, conditional, check)
+        return self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), gender, conditional,
+                            check)
 
     def compare(self, seed, count, scale, request: gr.Request = None) -> list[tuple[Image.Image, str]]:
         """The same latents through every model, at one face size whatever each model's resolution, captioned."""
@@ -298,7 +319,8 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
                         e_model = gr.Dropdown(choices, value=names[0], label=t("model"))
                         e_seed = gr.Number(0, precision=0, label=t("seed"))
                         e_lucky = gr.Button(t("random_seed"), size="sm")
-                        age = gr.Slider(0, MAX_YEARS, value=30, step=1, label=t("age"), info=t("age_info"), elem_id="age-slider")
+                        age = gr.Slider(0, MAX_YEARS, value=30, step=1, label=t("age"), info=t("age_info"),
+                                        elem_id="age-slider")
                         gender = gr.Slider(-MAX_EDIT, MAX_EDIT, value=0, step=0.1, label=t("gender"),
                                            info=t("gender_info"), elem_id="gender-slider")
                         conditional = gr.Checkbox(True, label=t("conditional"), info=t("conditional_info"))
@@ -311,13 +333,14 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
                 e_strip = gr.Image(label=t("edit_walk"), type="pil", format="png", elem_id="edit-strip")
                 gr.Markdown(t("edit.honesty"))
                 e_lucky.click(lambda: random.randint(0, MAX_SEED), None, e_seed, api_name=False)
-                gr.on([demo.load, e_model.change, e_seed.change], studio.edit_start, [e_model, e_seed],
-                      [age, gender, edited, reading], api_name=False, trigger_mode="always_last")
+                gr.on([demo.load, e_model.change, e_seed.change], studio.edit_start,
+                      [e_model, e_seed, along, conditional], [age, gender, conditional, along, edited, reading, e_strip],
+                      api_name=False, trigger_mode="always_last")
                 gr.on([age.input, gender.input, conditional.change], studio.edit_years,
                       [e_model, e_seed, age, gender, conditional], [edited, reading], api_name=False,
                       trigger_mode="always_last", show_progress="hidden")
-                gr.on([demo.load, e_model.change, e_seed.change, conditional.change, along.change], studio.edit_walk,
-                      [e_model, e_seed, along, conditional], e_strip, api_name="edit_walk", trigger_mode="always_last")
+                gr.on([conditional.change, along.change], studio.edit_walk, [e_model, e_seed, along, conditional],
+                      e_strip, api_name="edit_walk", trigger_mode="always_last")
                 # The API's /edit takes both edits in steps; the sliders above go through edit_years.
                 api_age, api_gender = gr.Number(0, visible=False), gr.Number(0, visible=False)
                 gr.Button(visible=False).click(studio.edit, [e_model, e_seed, api_age, api_gender, conditional],

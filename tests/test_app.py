@@ -1,5 +1,6 @@
 """The studio through its public API (gradio_client), as a visitor's browser would call it."""
 
+import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -169,15 +170,38 @@ def test_edit_tab_sliders_speak_fitted_years(tiny_checkpoints):
     from facegan.ui import Studio
 
     studio = Studio(Gallery([tiny_checkpoints]))
-    age, gender, face, caption = studio.edit_start("dcgan", 3)
+    age, gender, conditional, along, face, caption, walk = studio.edit_start("dcgan", 3, "age")
     base = round(35 + 12 * seeded_noise(1, 100, 3)[0, 0].item())
-    assert age["value"] == base and gender["value"] == 0
-    assert age["minimum"] == max(0, round(base - 3 * 9.6)) and age["maximum"] == round(base + 3 * 9.6)
+    assert age["value"] == base and gender["value"] == 0 and conditional["interactive"] and walk.size == (688, 100)
+    # the range is what ±3 conditional steps (9.6 fitted years each) reach, rounded inwards, never below 0
+    assert age["minimum"] == max(0, math.ceil(base - 28.8)) and age["maximum"] == math.floor(base + 28.8)
     assert np.array_equal(np.asarray(face), np.asarray(studio.edit("dcgan", 3, 0, 0)[0]))
-    same, _ = studio.edit_years("dcgan", 3, base + 19.2, 0.5)  # 19.2 fitted years = 2 conditional steps
-    assert np.array_equal(np.asarray(same), np.asarray(studio.edit("dcgan", 3, 2, 0.5)[0]))
-    age, gender, face, caption = studio.edit_start("wgan", 3)  # no directions: the face, sliders off, and why
-    assert age["interactive"] is False and "python -m facegan.editing fit" in caption and face.size == (320, 320)
+
+    def close(a, b):  # steps from years go through a division: allow a rounding level
+        return np.abs(np.asarray(a, dtype=int) - np.asarray(b, dtype=int)).max() <= 1
+
+    assert close(studio.edit_years("dcgan", 3, base + 19, 0.5)[0], studio.edit("dcgan", 3, 19 / 9.6, 0.5)[0])
+    assert close(studio.edit_years("dcgan", 3, base + 12, 0, False)[0], studio.edit("dcgan", 3, 1, 0, False)[0])
+    with pytest.warns(UserWarning, match=f"The age {base + 90} was changed to {age['maximum']}"):
+        studio.edit_years("dcgan", 3, base + 90, 0)
+    age, gender, conditional, along, face, caption, walk = studio.edit_start("wgan", 3, "age")  # no directions
+    assert not any(u["interactive"] for u in (age, gender, conditional, along)) and walk is None
+    assert "python -m facegan.editing fit" in caption and face.size == (320, 320)
+
+
+def test_edit_clamps_steps_and_shows_predictor_errors_only_when_known(tiny_checkpoints, tmp_path):
+    from facegan.editing import Directions
+    from facegan.export import update_metadata
+    from facegan.ui import Studio
+
+    with pytest.warns(UserWarning, match="The age steps 9 was changed to 3"):
+        Studio(Gallery([tiny_checkpoints])).edit("dcgan", 3, 9, 0)
+    export_generator(Generator(ModelConfig(ngf=8, image_size=32)).eval(), tmp_path / "g.safetensors", {"mode": "dcgan"})
+    axis = torch.eye(100)
+    d = Directions(axis[0], axis[1], axis[0], axis[1], 30.0, 10.0, 0.0, 2.0)
+    update_metadata(tmp_path / "g.safetensors", {"editing": {"directions": d.to_dict()}})  # no predictor record
+    _, caption = Studio(Gallery([tmp_path])).edit("g", 3, 1, 0)
+    assert "years" in caption and "held-out" not in caption
 
 
 def test_sixteen_concurrent_clients(app_url):

@@ -43,8 +43,8 @@ def test_train_save_load_predict(tmp_path):
     faces, skipped = load_labelled(write_utkface(tmp_path / "utk", 120))
     assert skipped == 1 and len(faces.age) == 120
     assert 0 < faces.held_out.sum() < 120
-    model = train_predictor(faces, epochs=3, batch_size=16, lr=3e-3, config=PredictorConfig(widths=(8, 16), convs=(1, 1)),
-                            log=lambda _: None)
+    model = train_predictor(faces, epochs=3, batch_size=16, lr=3e-3,
+                            config=PredictorConfig(widths=(8, 16), convs=(1, 1)), log=lambda _: None)
     held = scores(model, faces.split(held_out=True))
     assert held["gender_accuracy"] > 0.8  # brightness separates the toy genders
     path = tmp_path / "p.safetensors"

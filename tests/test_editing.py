@@ -55,10 +55,31 @@ def test_conditional_edits_leave_the_other_linear_score_unchanged():
 
 def test_directions_round_trip_through_metadata_and_absence_is_none():
     d = directions()
-    back = directions_of({"editing": {"directions": d.to_dict()}})
+    back = directions_of({"model": {"nz": 100}, "editing": {"directions": d.to_dict()}})
     assert torch.allclose(back.age_conditional, d.age_conditional) and back.age_slope == d.age_slope
-    assert directions_of({}) is None
-    assert directions_of({"editing": {"directions": {"age": "x"}}}) is None
+    assert directions_of({"model": {"nz": 100}}) is None
+    assert directions_of({"model": {"nz": 100}, "editing": {"directions": {"age": "x"}}}) is None
+    assert directions_of({"model": {"nz": 128}, "editing": {"directions": d.to_dict()}}) is None  # another z size
+
+
+def test_measure_reports_what_the_walks_do(monkeypatch):
+    """A stand-in judge that reads age from z0 and gender from z1 (no generator, no CNN): every number is known."""
+    from facegan import editing
+    from facegan.sampling import seeded_noise
+
+    monkeypatch.setattr(editing, "score", lambda generator, predictor, z: (30 + 10 * z[:, 0], torch.sigmoid(4 * z[:, 1])))
+    age, gender = torch.zeros(100), torch.zeros(100)
+    age[0], gender[1] = 1.0, 1.0
+    d = Directions(age, gender, age, gender, 30.0, 10.0, 0.0, 4.0)
+    generator = Generator(ModelConfig())
+    effect = editing.measure(generator, None, d, samples=500)
+    z = seeded_noise(500, 100, editing.EVAL_SEED)
+    assert effect["age"]["mean_age"] == [round(30 + 10 * (z[:, 0].mean().item() + s), 1) for s in editing.STEPS]
+    assert effect["age"]["age_change"] == pytest.approx(60, abs=0.1) and effect["age"]["monotonic"]
+    assert effect["age"]["female_drift"] == 0 and effect["gender"]["age_drift"] == 0
+    flipped = ((z[:, 1] - 3 > 0) != (z[:, 1] + 3 > 0)).float().mean().item()
+    assert effect["gender"]["flipped"] == round(flipped, 3) and 0.95 < flipped < 1
+    assert effect["gender"]["mean_female"][0] < 0.1 < 0.9 < effect["gender"]["mean_female"][-1]
 
 
 def test_passes_needs_every_bar():

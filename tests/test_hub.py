@@ -36,7 +36,7 @@ def test_model_card_of_the_shipped_generators(tmp_path):
     assert "from facegan.export import load_generator" in text
     for weights in shipped:  # every shipped generator carries edit directions and the card shows their effect
         age = read_metadata(weights)["editing"]["effect"]["age"]
-        assert f"| `{weights.name}` | {age['age_change']:+.1f} years" in text
+        assert f"| `{weights.name}` | 1,000 | {age['age_change']:+.1f} years" in text
     assert "from facegan.editing import directions_of" in text
 
 
