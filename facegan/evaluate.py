@@ -16,7 +16,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
 
 from .cli import Parser, UsageError, run
 from .data import DataError, load_folder

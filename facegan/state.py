@@ -15,7 +15,6 @@ from the parts gives bit-identical weights to resuming from state.pt.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import math
