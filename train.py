@@ -128,6 +128,7 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
     out = args.out or Path("runs") / (args.mode or "dcgan")
     say = (lambda message: print(message, file=sys.stderr)) if world.is_main else (lambda message: None)
 
+    slow_bf16 = not args.resume and args.amp is None and not bf16_is_fast(device)  # a resumed run keeps its recipe
     if args.resume:
         state = load_run_state(out, device)
         config = TrainConfig.from_json(state["config"])
@@ -147,9 +148,8 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
             args.eval_every = 2000 if device.type == "cuda" and inception_available() else 0
         if args.eval_every < 0:
             raise UsageError("--eval-every must be 0 (off) or a positive number of steps")
-        if args.amp is None and not bf16_is_fast(device):
+        if slow_bf16:
             args.amp = False
-            say("this CPU has no bf16 units (no AMX / AVX512-BF16): training in fp32, which runs ~10× faster here")
         config = new_config(args, data)
     export_path = args.export or Path("checkpoints") / f"{out.name}.safetensors"
     if export_path.suffix != ".safetensors":
@@ -182,9 +182,10 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
     batch = (f"batch {config.batch_size}" if not world.enabled else
              f"global batch {config.batch_size * world.size} = {config.batch_size} per rank × {world.size} ranks, "
              f"BatchNorm {'synchronised' if config.sync_bn else 'per rank'}")
+    amp = "on" if config.amp else "off (this CPU has no bf16 units: fp32 runs ~10× faster)" if slow_bf16 else "off"
     step = "" if device.type != "cuda" else ", CUDA-graph step" if refusal is None else f", eager step ({refusal})"
     say(f"{config.mode} on {device}: {len(bank)} images from {data}, {batch}, "
-        f"{config.steps} generator steps, bf16 autocast {'on' if config.amp else 'off'}{step} → {out}")
+        f"{config.steps} generator steps, bf16 autocast {amp}{step} → {out}")
     scorer = None
     if config.eval_every and world.is_main:
         scorer = GeneratorScorer(data, config.model.image_size, device, config.eval_num)
