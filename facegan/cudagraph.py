@@ -96,6 +96,9 @@ class GraphedTrainer(Trainer):
         """Record one step; on any error, say so once and stay eager."""
         step, batches = self.step, self.batches  # capture records the work without doing it
         stream = torch.cuda.current_stream(self.device)
+        rng = torch.cuda.default_generators[self.device.index if self.device.index is not None
+                                            else torch.cuda.current_device()]
+        rng_state = rng.clone_state()
         graph = torch.cuda.CUDAGraph()
         self._capturing = True
         try:
@@ -103,6 +106,9 @@ class GraphedTrainer(Trainer):
                 stats = Trainer.train_step(self)
         except Exception as error:  # noqa: BLE001 - whatever breaks capture, the eager step still works
             torch.cuda.set_stream(stream)  # a failed capture_end leaves the capture's side stream current
+            # ...and can leave the CUDA generator marked as capturing, so the next eager draw would raise
+            # (pytorch#171263): give it back its state from before the capture.
+            rng.graphsafe_set_state(rng_state)
             first_line = (str(error).strip().splitlines() or [""])[0]
             self.failure = f"{type(error).__name__}: {first_line}"
             tqdm.write(f"CUDA graph capture failed ({self.failure}); training on with the eager step", file=sys.stderr)

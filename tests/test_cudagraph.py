@@ -83,6 +83,8 @@ def test_graph_inputs_and_counters_reproduce_the_eager_steps(monkeypatch, mode, 
     monkeypatch.setattr(torch.cuda, "graph", stand_in.capture)
     monkeypatch.setattr(GraphedTrainer, "_on_side_stream", lambda self, work: work())
     monkeypatch.setattr(torch.cuda, "current_stream", lambda device: None)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "default_generators", (torch.Generator(),))  # saved before capture
     graphed.step = first_step
     for expected in eager_stats:
         assert torch.equal(graphed.train_step(), expected)

@@ -66,7 +66,8 @@ def test_tensors_larger_than_a_part_are_chunked_and_rebuilt(tmp_path, image_fold
 
 
 def run(tmp_path, data, *args, name="run"):
-    return train.cli(["--data", str(data), "--out", str(tmp_path / name),
+    """A CPU run even on a GPU machine: these tests are about the file format, compared bit for bit."""
+    return train.cli(["--data", str(data), "--out", str(tmp_path / name), "--device", "cpu",
                       "--export", str(tmp_path / f"{name}.safetensors"), *TINY, *args])
 
 
@@ -78,7 +79,7 @@ def test_resume_from_parts_equals_uninterrupted(tmp_path, image_folder):
     state = torch.load(split / STATE_FILE, weights_only=True)
     save_parts(state, split / PARTS_DIR, max_bytes=HEADER_ROOM + 20_000)  # several parts, some tensors chunked
     (split / STATE_FILE).unlink()  # as on a fresh GPU machine that was sent only the parts
-    assert train.cli(["--resume", "--steps", "4", "--out", str(split), "--export",
+    assert train.cli(["--resume", "--steps", "4", "--out", str(split), "--device", "cpu", "--export",
                       str(tmp_path / "split.safetensors"), "--no-progress"]) == 0
     whole, resumed = (torch.load(p / STATE_FILE, weights_only=True) for p in (tmp_path / "whole", split))
     assert resumed["step"] == whole["step"] == 4
