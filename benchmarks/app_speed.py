@@ -69,7 +69,7 @@ def main() -> None:
     upscale = median_ms(lambda: sampling.display_grid(faces, grid_face_px(64)))
     grid = median_ms(lambda: studio.samples(args.model, 0, 64, 1.0))
     frame = median_ms(lambda: studio.frame(args.model, 1, 2, "slerp", 0.37, 1.0), repeats=50)
-    fast_path = "bf16" if torch.ops.mkldnn._is_mkldnn_bf16_supported() else "fp32 too: this CPU has no bf16 units"
+    fast_path = "bf16" if sampling.bf16_is_fast(torch.device("cpu")) else "fp32 too: this CPU has no bf16 units"
     print(f"64-face grid, generator only: fp32 {fp32:.1f} ms, the app's path ({fast_path}) {bf16:.1f} ms "
           f"({fp32 / bf16:.1f}x)")
     print(f"64-face grid, display upscaling alone (Lanczos to {grid_face_px(64)} px): {upscale:.1f} ms")

@@ -164,7 +164,7 @@ def fit(generator: Generator, predictor: AttributePredictor, samples: int = 20_0
 
 
 def walk_scores(generator: Generator, predictor: AttributePredictor, directions: Directions, attribute: str,
-         z: torch.Tensor, steps: tuple[float, ...] = STEPS) -> tuple[torch.Tensor, torch.Tensor]:
+                z: torch.Tensor, steps: tuple[float, ...] = STEPS) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted age and P(female), len(steps)×N, along one conditional direction from each z."""
     walked = directions.walk(z, attribute, conditional=True, steps=steps)
     ages, females = zip(*(score(generator, predictor, step) for step in walked))
@@ -179,8 +179,7 @@ def measure(generator: Generator, predictor: AttributePredictor, directions: Dir
     predicted gender differs between both ends, and how far the mean age strays.
     """
     z = seeded_noise(samples, generator.config.nz, EVAL_SEED)
-    age_walk, gender_walk = (walk_scores(generator, predictor, directions, a, z) for a in ATTRIBUTES)
-    (ages, females), (g_ages, g_females) = age_walk, gender_walk
+    (ages, females), (g_ages, g_females) = (walk_scores(generator, predictor, directions, a, z) for a in ATTRIBUTES)
     mean_age, mean_female = ages.mean(1), females.mean(1)
     g_mean_age, g_mean_female = g_ages.mean(1), g_females.mean(1)
     return {

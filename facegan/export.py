@@ -100,6 +100,12 @@ def record_paths(export_path: str | Path) -> tuple[Path, Path]:
     return Path(f"{stem}.metrics.jsonl"), Path(f"{stem}.progress")
 
 
+def progress_grids(export_path: str | Path) -> list[tuple[Path, int]]:
+    """The fixed-noise grids of an export's training record and their generator steps, in step order."""
+    progress = record_paths(export_path)[1]
+    return [(p, int(p.stem.split("_")[1])) for p in sorted(progress.glob("step_[0-9]*.png"))]
+
+
 def export_training_record(run_dir: str | Path, export_path: str | Path, grids: int = 6) -> None:
     """Small files beside an export that let the app show how training went.
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 
 from .editing import Directions, directions_of
-from .export import CheckpointError, load_generator, record_paths
+from .export import CheckpointError, load_generator, progress_grids, record_paths
 from .i18n import text
 from .models import Generator
 from .sampling import render
@@ -106,14 +106,14 @@ class Gallery:
         generator = generator.to(memory_format=torch.channels_last).requires_grad_(False)
         name = path.stem if path.stem not in self.models else f"{path.stem} ({path.parent.name})"
         entry = Entry(name, path, generator, meta, directions=directions_of(meta))
-        metrics, progress = record_paths(path)
+        metrics = record_paths(path)[0]
         if metrics.exists():
             try:
                 entry.curves = self._plots / f"{len(self.models)}.png"
                 plot_curves(read_metrics(metrics), entry.curves, title=name)
             except (ValueError, KeyError, OSError):
                 entry.curves = None  # a damaged metrics file costs only the plot
-        entry.progress = [(p, int(p.stem.split("_")[1])) for p in sorted(progress.glob("step_[0-9]*.png"))]
+        entry.progress = progress_grids(path)
         self.models[name] = entry
 
     @property

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from .cli import Parser, UsageError, run
-from .export import CheckpointError, read_metadata, record_paths
+from .export import CheckpointError, progress_grids, read_metadata
 from .gallery import recipe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,10 +94,10 @@ def model_card(folder: Path, repo_id: str) -> str:
             edits.append(f"| `{path.name}` | {m['editing']['effect']['samples']:,} | {age['age_change']:+.1f} years "
                          f"({rises}) | {age['female_drift']:.3f} | {gender['flipped']:.1%} | "
                          f"{gender['age_drift']:.1f} years |")
-        progress = sorted(record_paths(path)[1].glob("step_*.png"))
+        progress = progress_grids(path)
         if progress:
-            grids.append(f"![{path.stem}: fixed noise at step {int(progress[-1].stem.split('_')[1]):,}]"
-                         f"({progress[-1].relative_to(folder).as_posix()})")
+            last, step = progress[-1]
+            grids.append(f"![{path.stem}: fixed noise at step {step:,}]({last.relative_to(folder).as_posix()})")
     first = generators[0][0].name
     body = f"""
 # {repo_id.split("/")[-1]}: FaceGAN generators

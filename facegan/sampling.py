@@ -87,9 +87,14 @@ def to_uint8(images: torch.Tensor) -> torch.Tensor:
     return images.add(1).mul(127.5).add(0.5).clamp(0, 255).to(torch.uint8)
 
 
+def grid_columns(count: int) -> int:
+    """Columns of a near-square grid of count images: ceil(sqrt(count)), at least 1."""
+    return max(1, int(count ** 0.5 + 0.999))
+
+
 def grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> torch.Tensor:
-    """A near-square 3×H×W grid of [-1, 1] images (nrow defaults to ceil(sqrt(N)))."""
-    nrow = nrow or max(1, int(len(images) ** 0.5 + 0.999))
+    """A near-square 3×H×W grid of [-1, 1] images (nrow defaults to `grid_columns`)."""
+    nrow = nrow or grid_columns(len(images))
     return make_grid(images, nrow=nrow, padding=padding, pad_value=1.0)
 
 
@@ -101,7 +106,7 @@ def to_pil(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> I
     """uint8 N×3×H×W → one PIL grid (white padding), or the image itself when N=1."""
     if len(images) == 1:
         return Image.fromarray(images[0].permute(1, 2, 0).cpu().numpy())
-    nrow = nrow or max(1, int(len(images) ** 0.5 + 0.999))
+    nrow = nrow or grid_columns(len(images))
     canvas = make_grid(images.cpu(), nrow=nrow, padding=padding, pad_value=255)
     return Image.fromarray(canvas.permute(1, 2, 0).numpy())
 
@@ -116,7 +121,7 @@ def display_grid(images: torch.Tensor, face_px: int, nrow: int | None = None, pa
     resized on its own so the white padding never rings into it. The native pixels stay
     available through `to_pil`.
     """
-    nrow = min(nrow or max(1, int(len(images) ** 0.5 + 0.999)), len(images))
+    nrow = min(nrow or grid_columns(len(images)), len(images))
     rows = -(-len(images) // nrow)
     cell = face_px + padding
     canvas = Image.new("RGB", (nrow * cell + padding, rows * cell + padding), (255, 255, 255))

@@ -22,7 +22,7 @@ from .editing import STEPS, Directions
 from .gallery import Entry, Gallery
 from .hub import HubError, fetch_weights
 from .i18n import LAUNCH_I18N, language, localized, phrase, t, text
-from .sampling import display_grid, gif_bytes, interpolate, seeded_noise, to_pil, truncate
+from .sampling import display_grid, gif_bytes, grid_columns, interpolate, seeded_noise, to_pil, truncate
 
 MAX_SEED = 2**32 - 1
 MAX_FACES, MAX_COMPARE, MAX_FRAMES, GIF_FRAMES = 64, 16, 16, 24
@@ -42,8 +42,7 @@ new MutationObserver(() => document.querySelectorAll('img[loading="lazy"]').forE
 
 def grid_face_px(count: int) -> int:
     """Display size of each face in a grid of count: the grid fills the Samples panel (193 px at 16)."""
-    columns = max(1, int(count ** 0.5 + 0.999))
-    return min(MAX_FACE_PX, (SAMPLES_PANEL - 2) // columns - 2)
+    return min(MAX_FACE_PX, (SAMPLES_PANEL - 2) // grid_columns(count) - 2)
 
 
 class Checks:
@@ -170,7 +169,7 @@ class Studio:
                 check: Checks) -> tuple[Image.Image, str]:
         """The edited face, shown large, and what the fitted models say of it (with the predictor's errors)."""
         moved = d.edit(z, age, gender, bool(conditional))
-        face = display_grid(self.gallery.render(entry.name, moved.unsqueeze(0)), EDIT_FACE_PX, padding=0)
+        face = self._edit_face(entry, moved)
         caption = text("edit.reading", check.lang, years=float(d.years(moved)), female=float(d.female(moved)))
         predictor = entry.meta["editing"].get("predictor", {})
         if {"age_mae", "gender_accuracy", "age_mae_by_band"} <= predictor.keys():
@@ -178,6 +177,9 @@ class Studio:
             caption += "\n\n" + text("edit.errors", check.lang, mae=predictor["age_mae"],
                                        accuracy=predictor["gender_accuracy"], bands=bands)
         return face, caption
+
+    def _edit_face(self, entry: Entry, z: torch.Tensor) -> Image.Image:
+        return display_grid(self.gallery.render(entry.name, z.unsqueeze(0)), EDIT_FACE_PX, padding=0)
 
     def _attribute_walk(self, entry: Entry, d: Directions, z: torch.Tensor, attribute: str,
                         conditional: bool) -> Image.Image:
@@ -215,9 +217,8 @@ class Studio:
         check = Checks(language(request))
         entry, z = self._editable(name, seed, check)
         if entry.directions is None:
-            face = display_grid(self.gallery.render(entry.name, z.unsqueeze(0)), EDIT_FACE_PX, padding=0)
             off = gr.update(interactive=False)
-            return off, off, off, off, face, text("msg.no_directions", check.lang, name=name), None
+            return off, off, off, off, self._edit_face(entry, z), text("msg.no_directions", check.lang, name=name), None
         d, on = entry.directions, gr.update(interactive=True)
         base, low, high = self._age_range(d, z)
         years = min(max(base, low), high)  # the face as generated, unless its fitted age is outside 0–120
