@@ -23,7 +23,7 @@ WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png"]
 # UTKFace, which the shipped weights are derived from, is for non-commercial research only.
 DATA_LICENSE = {"license": "other", "license_name": "utkface-non-commercial-research",
                 "license_link": "https://susanqq.github.io/UTKFace/"}
-SPACE_PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "facegan/*.py", "docs/*.png",
+SPACE_PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "facegan/*.py", "facegan/ui/*.py", "docs/*.png",
                   *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
 
 

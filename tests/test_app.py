@@ -95,6 +95,7 @@ def test_handlers_clamp_what_they_are_given(tiny_checkpoints):
 
 @pytest.mark.parametrize("args, message", [
     (("dcgan", None, 4, 1.0), "empty"),
+    (("dcgan", "seven", 4, 1.0), "The seed must be a number, not 'seven'"),
     (("nosuch", 1, 4, 1.0), "not in the list of choices"),
 ])
 def test_unusable_input_is_a_visible_error(client, args, message):
@@ -312,7 +313,7 @@ def test_upload_dry_run_lists_files_offline(tmp_path, capsys):
     assert "README.md (model card):" in out and 'load_generator(hf_hub_download("me/faces", "g.safetensors"))' in out
     assert hub.cli(["upload", "--space", "me/studio", "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "app.py" in out and "facegan/ui.py" in out and "checkpoints/dcgan.safetensors" in out
+    assert "app.py" in out and "facegan/ui/samples.py" in out and "checkpoints/dcgan.safetensors" in out
     assert hub.cli(["upload", "--dry-run"]) == 2
 
 

@@ -1,0 +1,83 @@
+"""The Gradio studio: one module per tab, over one Gallery; `create_app` loads the generators once.
+
+    samples        a grid of faces per seed
+    interpolation  the walk between two seeds
+    compare        one seed through every model
+    edit           age and gender directions
+    about          objectives, facts, curves and progress grids
+    common         the input checks and the handlers' base every tab shares
+
+Nothing is computed at import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+
+from ..gallery import Gallery
+from ..hub import HubError, fetch_weights
+from ..i18n import LAUNCH_I18N, localized, phrase, t
+from . import about, compare, edit, interpolation, samples
+from .common import MAX_SEED, Checks
+from .compare import Compare
+from .edit import Edit
+from .interpolation import Interpolation
+from .samples import Samples, grid_face_px
+
+__all__ = ["MAX_SEED", "Checks", "Studio", "build", "create_app", "grid_face_px", "launch"]
+
+# Gradio marks every <img> loading="lazy", so the About tab's curves and progress grids below the
+# fold stayed blank for a visitor who scrolled fast. Turn each one eager as soon as it appears.
+EAGER_IMAGES = """<script>
+new MutationObserver(() => document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = "eager"; }))
+  .observe(document.documentElement, {childList: true, subtree: true});
+</script>"""
+
+
+class Studio(Samples, Interpolation, Compare, Edit):
+    """Every face tab's handlers over one Gallery (what the API and the benchmarks call)."""
+
+
+def build(gallery: Gallery, notices: list) -> gr.Blocks:
+    """The page; notices are texts (I18nData or str) shown above the tabs."""
+    studio = Studio(gallery)
+    choices = [(localized(entry.label), name) for name, entry in gallery.models.items()]
+    with gr.Blocks(title="FaceGAN studio", delete_cache=(3600, 3600)) as demo:  # a Space runs for weeks
+        gr.Markdown(t("intro"))
+        for notice in notices + [phrase("notice.problem", problem=p) for p in gallery.problems]:
+            gr.Markdown(notice)
+        if not choices:
+            gr.Markdown(t("no_models"), elem_id="no-models")
+            return demo
+        with gr.Tabs():
+            with gr.Tab(t("tab.samples"), id="samples"):
+                samples.tab(studio, demo, choices)
+            with gr.Tab(t("tab.interpolation"), id="interpolation"):
+                interpolation.tab(studio, demo, choices)
+            with gr.Tab(t("tab.compare"), id="compare"):
+                compare.tab(studio, demo)
+            with gr.Tab(t("tab.edit"), id="edit"):
+                edit.tab(studio, demo, choices)
+            with gr.Tab(t("tab.about"), id="about", elem_id="about"):
+                about.tab(gallery)
+    return demo
+
+
+def launch(demo: gr.Blocks, **options) -> None:
+    """Queue and launch the studio with its translations and page script (app.py, tests and benchmarks alike)."""
+    demo.queue(default_concurrency_limit=2, max_size=64).launch(i18n=LAUNCH_I18N, head=EAGER_IMAGES, **options)
+
+
+def create_app(checkpoints: Path, hub_repo: str | None = None) -> gr.Blocks:
+    """The studio over a checkpoint folder, plus a Hub model repo's weights when named."""
+    folders, notices = [checkpoints], []
+    if not checkpoints.is_dir():
+        notices.append(phrase("notice.no_folder", path=checkpoints))
+    if hub_repo:
+        try:
+            folders.append(fetch_weights(hub_repo))
+        except HubError as error:
+            notices.append(phrase("notice.hub", error=error))
+    return build(Gallery([f for f in folders if f.is_dir()]), notices)

@@ -1,0 +1,22 @@
+"""The About tab: how the three objectives differ, then each model's facts, curves and progress grids."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..gallery import Gallery
+from ..i18n import localized, phrase, t
+
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+
+
+def tab(gallery: Gallery) -> None:
+    gr.Markdown(t("about.objectives"), latex_delimiters=LATEX, elem_id="objectives")
+    for entry in gallery.models.values():
+        gr.Markdown(localized(entry.describe))
+        if entry.curves:
+            gr.Image(str(entry.curves), label=phrase("about.curves", name=entry.name), type="filepath",
+                     interactive=False)
+        if entry.progress:
+            gr.Gallery([(str(p), f"{step:,}") for p, step in entry.progress], columns=6,
+                       label=phrase("about.progress", name=entry.name), height="auto")

@@ -1,0 +1,80 @@
+"""What every tab shares: the input checks in the visitor's language, and the handlers' base over the gallery.
+
+Every handler validates its inputs the same way: a value that can be repaired is
+clamped with a gr.Warning saying so, one that cannot raises gr.Error.
+"""
+
+from __future__ import annotations
+
+import math
+
+import gradio as gr
+import torch
+
+from ..gallery import Entry, Gallery
+from ..i18n import text
+from ..sampling import seeded_noise, truncate
+
+MAX_SEED = 2**32 - 1
+STRIP_FACE_PX = 96  # each face of a strip (interpolation frames, edit walks), shown large
+
+
+class Checks:
+    """Input checks in the visitor's language: clamp with a gr.Warning, or refuse with a gr.Error.
+
+    Gradio's frontend does not translate gr.Warning / gr.Error / gr.Info texts (an I18n key
+    shows up raw in the toast, and gr.Info refuses one), so messages are written on the
+    server in the language of the request's Accept-Language header.
+    """
+
+    def __init__(self, lang: str = "en") -> None:
+        self.lang = lang
+
+    def error(self, key: str, **values) -> gr.Error:
+        return gr.Error(text(key, self.lang, **values))
+
+    def number(self, value, field: str) -> float:
+        field = text(field, self.lang)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            raise self.error("msg.empty", field=field)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error("msg.not_number", field=field, value=value) from None
+        if not math.isfinite(number):
+            raise self.error("msg.not_finite", field=field, value=value)
+        return number
+
+    def clamp(self, value, low: float, high: float, field: str, integer: bool = False) -> float:
+        """value within [low, high] (rounded when integer), warning about any change."""
+        number = self.number(value, field)
+        fixed = min(max(round(number) if integer else number, low), high)
+        if fixed != number:
+            gr.Warning(text("msg.clamped_whole" if integer else "msg.clamped", self.lang, field=text(field, self.lang),
+                            value=value, fixed=fixed, low=low, high=high))
+        return int(fixed) if integer else fixed
+
+    def seed(self, value, field: str = "field.seed") -> int:
+        return self.clamp(value, 0, MAX_SEED, field, integer=True)
+
+
+def seed_box(value: int, label, **options) -> gr.Number:
+    """A seed field. Without a precision Gradio passes the value through as sent, so a non-numeric
+    seed from the API reaches `Checks.seed` and gets its message (Gradio's own rounding failed with
+    a generic "upstream exception"); the check rounds a fractional seed, saying so."""
+    return gr.Number(value, precision=None, step=1, label=label, **options)
+
+
+class Handlers:
+    """The face tabs' handlers share one Gallery. Each handler takes the request last, for its language."""
+
+    def __init__(self, gallery: Gallery) -> None:
+        self.gallery = gallery
+
+    def _entry(self, name, check: Checks) -> Entry:
+        if name not in self.gallery.models:
+            raise check.error("msg.unknown_model", name=name, loaded=", ".join(self.gallery.names) or "-")
+        return self.gallery.models[name]
+
+    def _latent(self, name: str, seed: int, n: int, scale: float, check: Checks) -> torch.Tensor:
+        return truncate(seeded_noise(n, self._entry(name, check).generator.config.nz, seed), scale)

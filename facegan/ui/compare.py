@@ -1,0 +1,34 @@
+"""The Compare tab: one seed's latents through every loaded model, side by side, captioned."""
+
+from __future__ import annotations
+
+import gradio as gr
+from PIL import Image
+
+from ..i18n import language, t
+from ..sampling import display_grid
+from .common import Checks, Handlers, seed_box
+
+MAX_COMPARE, COMPARE_FACE_PX = 16, 128
+
+
+class Compare(Handlers):
+    def compare(self, seed, count, scale, request: gr.Request = None) -> list[tuple[Image.Image, str]]:
+        """The same latents through every model, at one face size whatever each model's resolution, captioned."""
+        check = Checks(language(request))
+        seed = check.seed(seed)
+        count = check.clamp(count, 1, MAX_COMPARE, "field.faces", integer=True)
+        scale = check.clamp(scale, 0.1, 1.0, "field.truncation")
+        return [(display_grid(self.gallery.render(name, self._latent(name, seed, count, scale, check)), COMPARE_FACE_PX),
+                 entry.caption(check.lang)) for name, entry in self.gallery.models.items()]
+
+
+def tab(studio: Compare, demo: gr.Blocks) -> None:
+    with gr.Row():
+        seed = seed_box(0, t("seed"))
+        count = gr.Slider(1, MAX_COMPARE, value=9, step=1, label=t("faces_per_model"))
+        scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label=t("truncation"))
+    side = gr.Gallery(label=t("same_latents"), columns=len(studio.gallery.names), height="auto", format="png",
+                      object_fit="contain", elem_id="compare-gallery")
+    gr.on([demo.load, seed.change, count.change, scale.change], studio.compare, [seed, count, scale], side,
+          api_name="compare", trigger_mode="always_last")
