@@ -1,5 +1,9 @@
 """The whole training step as one CUDA graph: the GPU step without its few hundred kernel launches.
 
+Opt-in and experimental (`train.py --cuda-graph`): the shipped models were trained with the
+eager step, and this path counts as verified once its CUDA tests (tests/test_cuda.py, run by
+benchmarks/gpu_check.sh) pass on a GPU.
+
 A batch-128 step is launch-bound on a GPU (a few ms of kernels in ~10 ms of Python and
 launches). `GraphedTrainer` captures `Trainer.train_step`, which stays the readable
 reference, once, and then replays it: critic steps, gradient penalty (its double backward
@@ -32,10 +36,8 @@ from .training import TrainConfig, Trainer
 WARMUP_STEPS = 3
 
 
-def graph_refusal(device: torch.device, world: World, wanted: bool = True) -> str | None:
-    """Why the step runs eagerly here, or None when it can be graphed."""
-    if not wanted:
-        return "--no-cuda-graph"
+def graph_refusal(device: torch.device, world: World) -> str | None:
+    """Why a run that asks for the CUDA graph gets the eager step here, or None when it can be graphed."""
     if device.type != "cuda":
         return "CUDA graphs need a CUDA device"
     if world.enabled:

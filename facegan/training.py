@@ -60,6 +60,7 @@ class TrainConfig:
     seed: int = 0
     amp: bool = True
     compile: bool = False
+    cuda_graph: bool = False  # replay the step as one CUDA graph (experimental; facegan/cudagraph.py)
     log_every: int = 50
     sample_every: int = 500
     checkpoint_every: int = 1000

@@ -1,26 +1,27 @@
-"""The CUDA-graph step's logic that needs no GPU: when it is used, the --compile refusal, and the
-host-side inputs and counters around the graph (replayed by a stand-in graph on the CPU)."""
+"""The CUDA-graph step's logic that needs no GPU: when it is used, --cuda-graph as part of the recipe,
+the --compile refusal, and the host-side inputs and counters around the graph (replayed by a stand-in
+graph on the CPU)."""
 
 import contextlib
 import copy
+import json
 
 import pytest
 import torch
 
-import train
+from facegan import train
 from facegan.cudagraph import GraphedTrainer, graph_refusal
 from facegan.data import ImageBank
 from facegan.distributed import World
 from facegan.models import ModelConfig
-from facegan.training import TrainConfig, Trainer
+from facegan.training import STATE_FILE, TrainConfig, Trainer
 from tests.conftest import TINY
 
 CUDA = torch.device("cuda")
 
 
-def test_graphs_are_used_only_on_one_cuda_process_and_when_wanted():
+def test_graphs_are_used_only_on_one_cuda_process():
     assert graph_refusal(CUDA, World()) is None
-    assert graph_refusal(CUDA, World(), wanted=False) == "--no-cuda-graph"
     assert "CUDA device" in graph_refusal(torch.device("cpu"), World())
     assert "torchrun" in graph_refusal(CUDA, World(rank=1, size=2, local_rank=1))
 
@@ -33,9 +34,37 @@ def test_compile_on_cuda_is_one_line_and_exit_2(tmp_path, image_folder, capsys, 
     assert not (tmp_path / "run").exists()
 
 
-def test_no_cuda_graph_is_accepted_on_the_cpu(tmp_path, image_folder):
+def test_cuda_graph_without_cuda_is_one_line_and_exit_2(tmp_path, image_folder, capsys):
+    code = train.cli(["--data", str(image_folder), "--out", str(tmp_path / "run"), *TINY, "--cuda-graph"])
+    assert code == 2
+    assert capsys.readouterr().err.strip() == "train.py: error: --cuda-graph needs a CUDA GPU, and this run is on the CPU"
+    assert not (tmp_path / "run").exists()
+
+
+def test_cuda_graph_is_kept_in_the_resumable_recipe(tmp_path, image_folder, capsys):
+    """Off by default; a run started with --cuda-graph (on a GPU: here its saved state is edited to say so) keeps it
+    when resumed, eagerly where there is no CUDA; --no-cuda-graph takes it out of the recipe."""
+    state_path = tmp_path / "run" / STATE_FILE
+    resume = ["--resume", "--out", str(tmp_path / "run"), "--export", str(tmp_path / "g.safetensors"), "--no-progress"]
+
+    def recipe() -> dict:
+        return json.loads(torch.load(state_path, weights_only=True)["config"])
+
     assert train.cli(["--data", str(image_folder), "--out", str(tmp_path / "run"), "--export",
-                      str(tmp_path / "g.safetensors"), *TINY, "--steps", "1", "--no-cuda-graph"]) == 0
+                      str(tmp_path / "g.safetensors"), *TINY, "--steps", "1"]) == 0
+    assert recipe()["cuda_graph"] is False
+    state = torch.load(state_path, weights_only=True)
+    state["config"] = json.dumps({**recipe(), "cuda_graph": True})
+    torch.save(state, state_path)
+    capsys.readouterr()
+
+    assert train.cli([*resume, "--steps", "2"]) == 0
+    assert "eager step (CUDA graphs need a CUDA device)" in capsys.readouterr().err
+    assert recipe()["cuda_graph"] is True
+    assert train.cli([*resume, "--steps", "3", "--cuda-graph"]) == 2  # asked for outright: refused without CUDA
+    assert train.cli([*resume, "--steps", "3", "--no-cuda-graph"]) == 0
+    assert "eager step" not in capsys.readouterr().err
+    assert recipe()["cuda_graph"] is False
 
 
 class StandInGraph:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-import train
+from facegan import train
 from facegan.export import load_generator
 from facegan.training import STATE_FILE
 from tests.conftest import TINY, free_port

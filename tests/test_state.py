@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-import train
 from facegan import state as state_parts
+from facegan import train
 from facegan.data import ImageBank
 from facegan.state import HEADER_ROOM, INDEX, PARTS_DIR, StateError, load_parts, save_parts
 from facegan.training import STATE_FILE, TrainConfig, Trainer

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors import safe_open
 
-import train
+from facegan import train
 from facegan.export import load_generator
 from facegan.metrics import inception_available
 from facegan.training import STATE_FILE

@@ -1,0 +1,221 @@
+"""Train a DCGAN, WGAN or WGAN-GP face generator and export it as safetensors.
+
+    python train.py --mode dcgan --data ../shared/data/utkface64 --steps 5000   (installed: facegan-train …)
+
+Outputs go to --out (default runs/MODE): metrics.jsonl, sample grids, curves.png
+and the resumable state.pt; the EMA generator is exported to --export (default
+checkpoints/NAME.safetensors, NAME being the run folder's name).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import warnings
+from pathlib import Path
+
+import torch
+
+from . import distributed
+from .cli import Parser, UsageError, run
+from .cudagraph import GraphedTrainer, graph_refusal
+from .data import DataError, ImageBank, load_folder
+from .distributed import World
+from .export import EXPORT_DTYPES, export_generator, export_training_record
+from .losses import MODES
+from .metrics import GeneratorScorer, MetricsError, inception_available
+from .models import IMAGE_SIZES, ModelConfig
+from .sampling import bf16_is_fast
+from .state import StateError, has_state, load_run_state
+from .training import TrainConfig, Trainer, resolve_device
+
+DEFAULT_DATA = Path("data")
+COMPILE_ON_CUDA = ("--compile is refused on CUDA: inductor's convolution_backward fails on the channels_last "
+                   "512×4×4 layer (torch 2.11, H100); --cuda-graph is the fast path meant for CUDA")
+
+
+def number(kind: type = float, positive: bool = True):
+    """An argparse type: a finite int or float, > 0 (positive) or ≥ 0."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {'a whole' if kind is int else 'a'} number: {text!r}") from None
+        if not math.isfinite(value) or value < 0 or (positive and value == 0):
+            raise argparse.ArgumentTypeError(
+                f"must be a {'positive' if positive else 'finite, non-negative'} number: {text!r}")
+        return value
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = Parser(description=__doc__)
+    p.add_argument("--mode", choices=MODES, default=None, help="GAN family (default dcgan; on --resume, the run's)")
+    p.add_argument("--data", help=f"folder of images, searched recursively (default ./{DEFAULT_DATA})")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=number(int), help="generator updates to train for, in total (default 5000)")
+    length.add_argument("--epochs", type=number(float), help="passes of the critic over the data set instead of --steps")
+    p.add_argument("--batch-size", type=number(int), help="images per batch (default 128)")
+    p.add_argument("--image-size", type=int, choices=IMAGE_SIZES, help="image side in pixels (default 64)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: CUDA when there is one")
+    p.add_argument("--out", type=Path, help="run folder (default runs/MODE)")
+    p.add_argument("--export", type=Path, help="weights file (default checkpoints/NAME.safetensors, NAME = run folder name)")
+    p.add_argument("--export-dtype", choices=sorted(EXPORT_DTYPES), default="fp32", help="default fp32; fp16 halves the file")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out (its state.pt or state-parts/)")
+    p.add_argument("--seed", type=int, help="seed for weights, noise and data order (default 0)")
+    p.add_argument("--compile", action="store_true", help="torch.compile G and D (CPU only; ignored for wgan-gp)")
+    p.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=None,
+                   help="EXPERIMENTAL, not yet verified on a GPU (benchmarks/gpu_check.sh runs its CUDA tests): "
+                        "replay the whole step as one CUDA graph (CUDA only; default off, the eager step that "
+                        "trained the shipped models; on --resume, the run's choice)")
+    p.add_argument("--no-amp", dest="amp", action="store_false", default=None,
+                   help="fp32 instead of bf16 autocast (bf16 is the default on GPUs and on CPUs with bf16 units; "
+                        "other CPUs train in fp32 anyway)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--sync-bn", action="store_true", help="under torchrun on CUDA: BatchNorm over the global batch")
+
+    h = p.add_argument_group("hyper-parameters (defaults: the mode's recipe, see README)")
+    h.add_argument("--nz", type=number(int), help="latent size (100)")
+    h.add_argument("--ngf", type=number(int), help="generator width (64)")
+    h.add_argument("--ndf", type=number(int), help="discriminator width (64)")
+    h.add_argument("--optimizer", choices=("adam", "rmsprop"), help="adam (dcgan, wgan-gp) or rmsprop (wgan)")
+    h.add_argument("--lr", type=number(float), help="one learning rate for both networks")
+    h.add_argument("--lr-g", type=number(float), help="generator learning rate")
+    h.add_argument("--lr-d", type=number(float), help="discriminator / critic learning rate")
+    h.add_argument("--beta1", type=number(float, positive=False), help="Adam β1 (dcgan 0.5, wgan-gp 0.0)")
+    h.add_argument("--beta2", type=number(float, positive=False), help="Adam β2 (dcgan 0.999, wgan-gp 0.9)")
+    h.add_argument("--n-critic", type=number(int), help="critic updates per generator update (dcgan 1, wgans 5)")
+    h.add_argument("--clip", type=number(float), help="wgan: critic weight clip (0.01)")
+    h.add_argument("--gp-lambda", type=number(float, positive=False), help="wgan-gp: gradient-penalty weight (10)")
+    h.add_argument("--critic-warmup", action="store_true", default=None,
+                   help="wgan: 100 critic steps for the first 25 generator steps and every 500th (Arjovsky)")
+    h.add_argument("--critic-norm", choices=("batch", "layer", "none"), help="critic normalisation (wgan-gp: layer)")
+    h.add_argument("--generator-norm", choices=("batch", "none"), help="generator normalisation (batch)")
+    h.add_argument("--ema-decay", type=number(float, positive=False), help="generator EMA decay (0.999)")
+    h.add_argument("--log-every", type=number(int), help="steps between metrics rows (50)")
+    h.add_argument("--sample-every", type=number(int), help="steps between sample grids (500)")
+    h.add_argument("--eval-every", type=int, help="steps between FID/KID measurements; 0 turns them off "
+                   "(default: 2000 on CUDA when the Inception weights are installed, else 0)")
+    h.add_argument("--eval-num", type=number(int), help="samples per FID/KID measurement (5000)")
+    h.add_argument("--checkpoint-every", type=number(int), help="steps between saved states (1000)")
+    return p
+
+
+def new_config(args: argparse.Namespace, data: Path) -> TrainConfig:
+    if args.ema_decay is not None and args.ema_decay >= 1:
+        raise UsageError("--ema-decay must be below 1")
+    model = ModelConfig(**{k: v for k, v in dict(nz=args.nz, ngf=args.ngf, ndf=args.ndf, image_size=args.image_size,
+                                                  generator_norm=args.generator_norm).items() if v is not None})
+    return TrainConfig.for_mode(
+        args.mode or "dcgan", model=model, critic_norm=args.critic_norm, steps=args.steps,
+        batch_size=args.batch_size, optimizer=args.optimizer, lr_g=args.lr_g or args.lr, lr_d=args.lr_d or args.lr,
+        beta1=args.beta1, beta2=args.beta2, n_critic=args.n_critic, clip=args.clip, gp_lambda=args.gp_lambda,
+        critic_warmup=args.critic_warmup, ema_decay=args.ema_decay, seed=args.seed, amp=args.amp,
+        compile=args.compile or None, log_every=args.log_every, sample_every=args.sample_every,
+        checkpoint_every=args.checkpoint_every, eval_every=args.eval_every, eval_num=args.eval_num, data=str(data),
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    world, device = distributed.init(resolve_device(args.device))
+    try:
+        return train(args, world, device)
+    finally:
+        distributed.shutdown(world)
+
+
+def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
+    out = args.out or Path("runs") / (args.mode or "dcgan")
+    say = (lambda message: print(message, file=sys.stderr)) if world.is_main else (lambda message: None)
+
+    slow_bf16 = not args.resume and args.amp is None and not bf16_is_fast(device)  # a resumed run keeps its recipe
+    if args.resume:
+        state = load_run_state(out, device)
+        config = TrainConfig.from_json(state["config"])
+        if args.mode and args.mode != config.mode:
+            raise UsageError(f"--resume: {out} is a {config.mode} run, not {args.mode}")
+        data = Path(args.data or config.data)
+    else:
+        if has_state(out):
+            raise UsageError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
+        data = Path(args.data) if args.data else DEFAULT_DATA
+        if args.data is None and not data.is_dir():
+            raise UsageError(
+                "no training images: pass --data DIR, a folder of face images (searched recursively), "
+                "e.g. --data ../shared/data/utkface64, or put them in ./data"
+            )
+        if args.eval_every is None:
+            args.eval_every = 2000 if device.type == "cuda" and inception_available() else 0
+        if args.eval_every < 0:
+            raise UsageError("--eval-every must be 0 (off) or a positive number of steps")
+        if slow_bf16:
+            args.amp = False
+        config = new_config(args, data)
+    export_path = args.export or Path("checkpoints") / f"{out.name}.safetensors"
+    if export_path.suffix != ".safetensors":
+        raise UsageError(f"--export must end in .safetensors: {export_path}")
+
+    config.compile = args.compile  # a speed choice of this invocation
+    if args.cuda_graph is not None:  # part of the recipe: a resumed run keeps it unless told otherwise
+        config.cuda_graph = args.cuda_graph
+    if args.cuda_graph and device.type != "cuda":
+        raise UsageError("--cuda-graph needs a CUDA GPU, and this run is on the CPU")
+    if config.compile and device.type == "cuda":
+        raise UsageError(COMPILE_ON_CUDA)
+    if args.sync_bn:
+        config.sync_bn = True
+    if config.sync_bn and not (world.enabled and device.type == "cuda"):
+        raise UsageError("--sync-bn needs torchrun on CUDA GPUs (SyncBatchNorm has no CPU version); "
+                         "without it BatchNorm statistics are per rank")
+
+    images = load_folder(data, config.model.image_size)
+    bank = ImageBank(images, config.batch_size, config.seed, device, world)
+    if args.epochs is not None:
+        config.steps = max(1, math.ceil(args.epochs * bank.per_epoch / config.n_critic))
+    elif args.resume and args.steps is not None:
+        config.steps = args.steps
+    if args.resume and config.steps <= state["step"]:
+        raise UsageError(f"--resume: the run is already at step {state['step']}; ask for more --steps")
+
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    refusal = graph_refusal(device, world) if config.cuda_graph else None
+    graphed = config.cuda_graph and refusal is None
+    trainer = (GraphedTrainer if graphed else Trainer)(config, bank, device, world)
+    if args.resume:
+        trainer.load_state_dict(state)
+    batch = (f"batch {config.batch_size}" if not world.enabled else
+             f"global batch {config.batch_size * world.size} = {config.batch_size} per rank × {world.size} ranks, "
+             f"BatchNorm {'synchronised' if config.sync_bn else 'per rank'}")
+    amp = "on" if config.amp else "off (this CPU has no bf16 units: fp32 runs ~10× faster)" if slow_bf16 else "off"
+    step = ", CUDA-graph step (experimental)" if graphed else f", eager step ({refusal})" if refusal else ""
+    say(f"{config.mode} on {device}: {len(bank)} images from {data}, {batch}, "
+        f"{config.steps} generator steps, bf16 autocast {amp}{step} → {out}")
+    scorer = None
+    if config.eval_every and world.is_main:
+        scorer = GeneratorScorer(data, config.model.image_size, device, config.eval_num)
+    finished = trainer.run(config.steps, out, resumed=args.resume, progress=not args.no_progress, scorer=scorer)
+    if world.enabled:
+        say(f"weights identical on all {world.size} ranks")
+
+    if world.is_main:
+        export_generator(trainer.sample_generator(), export_path, trainer.export_info(), args.export_dtype)
+        export_training_record(out, export_path)
+    say(f"exported the EMA generator ({args.export_dtype}) to {export_path}")
+    if not finished:
+        say(f"stopped at step {trainer.step}; continue with --resume --out {out}")
+    if world.enabled:  # torchrun stops every rank once one exits non-zero: wait until rank 0 has said all
+        torch.distributed.barrier()
+    return 0 if finished else 130
+
+
+def cli(argv: list[str] | None = None) -> int:
+    """main() with bad input turned into one line on stderr and exit code 2."""
+    warnings.formatwarning = lambda message, category, *rest: f"warning: {message}\n"
+    return run(main, argv, "train.py", expected=(DataError, MetricsError, StateError, ValueError))
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
