@@ -22,11 +22,16 @@ def discriminator_loss(mode: str, real_scores: torch.Tensor, fake_scores: torch.
     return fake_scores.mean() - real_scores.mean()
 
 
-def generator_loss(mode: str, fake_scores: torch.Tensor) -> torch.Tensor:
-    """DCGAN: the non-saturating -log D(G(z)). WGAN(-GP): -E[D(G(z))]."""
+def generator_loss(mode: str, fake_scores: torch.Tensor, saturating: bool = False) -> torch.Tensor:
+    """DCGAN: the non-saturating -log D(G(z)). WGAN(-GP): -E[D(G(z))].
+
+    saturating (DCGAN only): the original minimax form, minimising log(1 - D(G(z))), whose
+    gradient vanishes once D rejects the fakes confidently (shown in the Lab; never used for faces).
+    """
     fake_scores = fake_scores.float()
     if mode == "dcgan":
-        return F.softplus(-fake_scores).mean()
+        # log(1 - sigmoid(x)) = -softplus(x)
+        return -F.softplus(fake_scores).mean() if saturating else F.softplus(-fake_scores).mean()
     return -fake_scores.mean()
 
 
@@ -35,11 +40,12 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
     """Gulrajani et al.'s E[(‖∇D(x̂)‖₂ - 1)²] on random interpolates x̂, in fp32.
 
     Autocast is switched off: the penalty differentiates through a gradient, and
-    bf16 rounding there makes the norm too noisy to hold it at 1. alpha (N×1×1×1,
-    uniform) places x̂ between real and fake; drawn here when not given.
+    bf16 rounding there makes the norm too noisy to hold it at 1. alpha (N×1×…×1,
+    uniform) places x̂ between real and fake; drawn here when not given. Any rank:
+    images (N×C×H×W) and the Lab's 2-D points (N×2) alike.
     """
     if alpha is None:
-        alpha = torch.rand(real.shape[0], 1, 1, 1, device=real.device)
+        alpha = torch.rand(real.shape[0], *(1,) * (real.ndim - 1), device=real.device)
     interpolates = torch.lerp(real.float(), fake.float(), alpha).requires_grad_(True)
     with torch.autocast(real.device.type, enabled=False):
         scores = critic(interpolates)
