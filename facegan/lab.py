@@ -103,7 +103,7 @@ def _ring() -> torch.Tensor:
 
 def _drawn(strokes: Sequence[Sequence[Sequence[float]]]) -> Target:
     """Points spread evenly along hand-drawn strokes (polylines in the picture's coordinates)."""
-    segments = [(a, b) for stroke in strokes for a, b in zip(stroke[:-1], stroke[1:])]
+    segments = [(a, b) for stroke in strokes for a, b in zip(stroke[:-1], stroke[1:], strict=True)]
     segments += [(p, p) for stroke in strokes if len(stroke) == 1 for p in stroke]  # a single click: a dot
     if not segments:
         raise LabError("the drawing is empty: draw at least one stroke first")

@@ -64,7 +64,7 @@ def field(snapshot: Snapshot, size: int = FIELD_PX, title: str = "") -> Image.Im
     if longest > 0:  # scaled per frame so that the longest arrow is 8% of the picture
         starts = snapshot.fake[::4]
         ends = starts + push / longest * (0.16 * VIEW)
-        for (x0, y0), (x1, y1) in zip(_to_px(starts, size), _to_px(ends, size)):
+        for (x0, y0), (x1, y1) in zip(_to_px(starts, size), _to_px(ends, size), strict=True):
             draw.line((x0, y0, x1, y1), fill=ARROW, width=1)
     if title:
         draw.text((8, 6), title, fill=(0, 0, 0), font=_font(16))
@@ -84,11 +84,11 @@ def _series_panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], ser
     if high - low < 1e-12:
         low, high = low - 0.5, high + 0.5
     legend_x = x0 + 6
-    for (name, raw), v, color in zip(series, values, CURVE_COLORS):
+    for (name, raw), v, color in zip(series, values, CURVE_COLORS, strict=False):
         if len(v) > 1:
             xs = x0 + 4 + np.arange(len(v)) / (len(v) - 1) * (x1 - x0 - 8)
             ys = y1 - 4 - (v - low) / (high - low) * (y1 - y0 - 24)
-            points = [(x, y) for x, y in zip(xs, ys) if math.isfinite(y)]
+            points = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(y)]
             if len(points) > 1:
                 draw.line(points, fill=color, width=2)
         last = next((r for r in reversed(raw) if r is not None), None)

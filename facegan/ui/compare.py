@@ -19,8 +19,10 @@ class Compare(Handlers):
         seed = check.seed(seed)
         count = check.clamp(count, 1, MAX_COMPARE, "field.faces", integer=True)
         scale = check.clamp(scale, 0.1, 1.0, "field.truncation")
-        return [(display_grid(self.gallery.render(name, self._latent(name, seed, count, scale, check)), COMPARE_FACE_PX),
-                 entry.caption(check.lang)) for name, entry in self.gallery.models.items()]
+        faces = {name: self.gallery.render(name, self._latent(name, seed, count, scale, check))
+                 for name in self.gallery.models}
+        return [(display_grid(faces[name], COMPARE_FACE_PX), entry.caption(check.lang))
+                for name, entry in self.gallery.models.items()]
 
 
 def tab(studio: Compare, demo: gr.Blocks) -> None:
