@@ -1,4 +1,4 @@
-"""FaceGAN studio over the checkpoints/ folder beside this file: `python app.py --help` (installed: `facegan-studio`)."""
+"""FaceGAN studio over the checkpoints/ beside this file: `python app.py --help` (installed: `facegan-studio`)."""
 
 import sys
 from pathlib import Path

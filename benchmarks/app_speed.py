@@ -52,6 +52,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def time_handlers(checkpoints: Path, model: str) -> None:
+    """The handlers in this process (the studio is freed on return, before the server starts)."""
+    studio = Studio(Gallery([checkpoints]))
+    entry = studio.gallery.models[model]
+    z64 = sampling.seeded_noise(64, entry.generator.config.nz, 0)
+    fp32 = median_ms(lambda: sampling.render(entry.generator, z64, fast=False))
+    bf16 = median_ms(lambda: sampling.render(entry.generator, z64))
+    faces = sampling.render(entry.generator, z64)
+    upscale = median_ms(lambda: sampling.display_grid(faces, grid_face_px(64)))
+    grid = median_ms(lambda: studio.samples(model, 0, 64, 1.0))
+    frame = median_ms(lambda: studio.frame(model, 1, 2, "slerp", 0.37, 1.0), repeats=50)
+    fast_path = "bf16" if sampling.bf16_is_fast(torch.device("cpu")) else "fp32 too: this CPU has no bf16 units"
+    print(f"64-face grid, generator only: fp32 {fp32:.1f} ms, the app's path ({fast_path}) {bf16:.1f} ms "
+          f"({fp32 / bf16:.1f}x)")
+    print(f"64-face grid, display upscaling alone (Lanczos to {grid_face_px(64)} px): {upscale:.1f} ms")
+    print(f"64-face grid, whole handler (display + native PIL grids): {grid:.1f} ms   (target ≤ 60)")
+    print(f"interpolation frame, whole handler: {frame:.1f} ms   (target ≤ 10)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoints", type=Path, default=ROOT / "checkpoints")
@@ -59,23 +78,7 @@ def main() -> None:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--requests", type=int, default=20)
     args = p.parse_args()
-
-    studio = Studio(Gallery([args.checkpoints]))
-    entry = studio.gallery.models[args.model]
-    z64 = sampling.seeded_noise(64, entry.generator.config.nz, 0)
-    fp32 = median_ms(lambda: sampling.render(entry.generator, z64, fast=False))
-    bf16 = median_ms(lambda: sampling.render(entry.generator, z64))
-    faces = sampling.render(entry.generator, z64)
-    upscale = median_ms(lambda: sampling.display_grid(faces, grid_face_px(64)))
-    grid = median_ms(lambda: studio.samples(args.model, 0, 64, 1.0))
-    frame = median_ms(lambda: studio.frame(args.model, 1, 2, "slerp", 0.37, 1.0), repeats=50)
-    fast_path = "bf16" if sampling.bf16_is_fast(torch.device("cpu")) else "fp32 too: this CPU has no bf16 units"
-    print(f"64-face grid, generator only: fp32 {fp32:.1f} ms, the app's path ({fast_path}) {bf16:.1f} ms "
-          f"({fp32 / bf16:.1f}x)")
-    print(f"64-face grid, display upscaling alone (Lanczos to {grid_face_px(64)} px): {upscale:.1f} ms")
-    print(f"64-face grid, whole handler (display + native PIL grids): {grid:.1f} ms   (target ≤ 60)")
-    print(f"interpolation frame, whole handler: {frame:.1f} ms   (target ≤ 10)")
-    del studio
+    time_handlers(args.checkpoints, args.model)
 
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",

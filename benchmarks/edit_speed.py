@@ -25,7 +25,7 @@ import torch  # noqa: E402
 
 from benchmarks.app_speed import median_ms  # noqa: E402
 from facegan import editing, sampling  # noqa: E402
-from facegan.attributes import load_predictor  # noqa: E402
+from facegan.attributes import DEFAULT_PATH, load_predictor  # noqa: E402
 from facegan.gallery import Gallery  # noqa: E402
 from facegan.ui import Studio  # noqa: E402
 
@@ -50,7 +50,7 @@ def main() -> None:
     print(f"one edit, whole slider handler: {edit:.1f} ms ({edit / generator_only:.1f}× the generator; target ≤ 20)")
     print(f"edit walk (7 faces), whole handler: {walk:.1f} ms")
 
-    predictor, _ = load_predictor()
+    predictor, _ = load_predictor(ROOT / DEFAULT_PATH)
     start = time.perf_counter()
     editing.fit(entry.generator, predictor, args.samples)
     print(f"fitting {args.model}'s directions on {args.samples:,} latents: {time.perf_counter() - start:.0f} s "

@@ -35,7 +35,7 @@ from .data import DataError, find_images, load_image
 from .export import CheckpointError, save_safetensors
 
 METADATA_KEY = "facegan_attributes"
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "checkpoints" / "attributes" / "age-gender.safetensors"
+DEFAULT_PATH = Path("checkpoints") / "attributes" / "age-gender.safetensors"  # from the working directory, like exports
 HELD_OUT_PERCENT = 15
 AGE_BANDS = ((0, 12), (13, 25), (26, 45), (46, 65), (66, 200))
 IMAGE_SIZE = 64
@@ -62,7 +62,7 @@ class LabelledFaces:
     female: torch.Tensor  # N float, 0 or 1
     held_out: torch.Tensor  # N bool
 
-    def split(self, held_out: bool) -> "LabelledFaces":
+    def split(self, held_out: bool) -> LabelledFaces:
         keep = self.held_out == held_out
         return LabelledFaces(self.images[keep], self.age[keep], self.female[keep], self.held_out[keep])
 
@@ -132,7 +132,8 @@ def to_input(images: torch.Tensor) -> torch.Tensor:
 
 
 @torch.inference_mode()
-def predict(model: AttributePredictor, images: torch.Tensor, batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
+def predict(model: AttributePredictor, images: torch.Tensor,
+            batch_size: int = 500) -> tuple[torch.Tensor, torch.Tensor]:
     """(age in years, P(female)) for uint8 faces, averaged over the face and its mirror image."""
     device = next(model.parameters()).device
     ages, females = [], []
@@ -212,7 +213,8 @@ def load_predictor(path: str | Path = DEFAULT_PATH) -> tuple[AttributePredictor,
     """A ready predictor (CPU, eval mode, channels_last) and its metadata (config, held-out scores)."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"attribute predictor not found: {path} (train one with python -m facegan.attributes train)")
+        raise CheckpointError(
+            f"attribute predictor not found: {path} (train one with python -m facegan.attributes train)")
     try:
         with safe_open(path, "pt") as f:
             meta = json.loads((f.metadata() or {})[METADATA_KEY])
@@ -231,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="python -m facegan.attributes", description=__doc__)
     sub = p.add_subparsers(dest="command", required=True)
     tr = sub.add_parser("train", help="train the predictor on a UTKFace-named folder and report held-out scores")
-    tr.add_argument("--data", type=Path, required=True, help="UTKFace images named {age}_{gender}_{race}_{datetime}.jpg")
+    tr.add_argument("--data", type=Path, required=True,
+                    help="UTKFace images named {age}_{gender}_{race}_{datetime}.jpg")
     tr.add_argument("--out", type=Path, default=DEFAULT_PATH)
     tr.add_argument("--epochs", type=int, default=10)
     tr.add_argument("--batch-size", type=int, default=128)
@@ -269,11 +272,13 @@ def main(argv: list[str] | None = None) -> int:
         "labels": "UTKFace annotations: age in years; gender 0 = male, 1 = female (binary, as annotated)"})
     print(f"held out: age MAE {held['age_mae']:.2f} years, gender accuracy {held['gender_accuracy']:.2%} "
           f"({seconds:.0f} s) → {args.out}")
-    print("age MAE by band: " + ", ".join(f"{k}: {v['mae']:.2f} (n={v['n']})" for k, v in held["age_mae_by_band"].items()))
+    bands = held["age_mae_by_band"].items()
+    print("age MAE by band: " + ", ".join(f"{k}: {v['mae']:.2f} (n={v['n']})" for k, v in bands))
     return 0
 
 
 def cli(argv: list[str] | None = None) -> int:
+    """main() with bad input turned into one line on stderr and exit code 2."""
     return run(main, argv, "attributes", expected=(DataError, CheckpointError))
 
 

@@ -24,7 +24,7 @@ WGAN warm-up's 100-critic steps, runs under torchrun, and everything after a fai
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from tqdm import tqdm

@@ -85,7 +85,7 @@ class Directions:
                 for k, v in asdict(self).items()}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Directions":
+    def from_dict(cls, data: dict) -> Directions:
         return cls(**{k: (torch.tensor(v, dtype=torch.float32) if isinstance(v, list) else float(v))
                       for k, v in data.items() if k in cls.__dataclass_fields__})
 
@@ -167,7 +167,7 @@ def walk_scores(generator: Generator, predictor: AttributePredictor, directions:
                 z: torch.Tensor, steps: tuple[float, ...] = STEPS) -> tuple[torch.Tensor, torch.Tensor]:
     """Predicted age and P(female), len(steps)×N, along one conditional direction from each z."""
     walked = directions.walk(z, attribute, conditional=True, steps=steps)
-    ages, females = zip(*(score(generator, predictor, step) for step in walked))
+    ages, females = zip(*(score(generator, predictor, step) for step in walked), strict=True)
     return torch.stack(ages), torch.stack(females)
 
 
@@ -266,6 +266,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cli(argv: list[str] | None = None) -> int:
+    """main() with bad input turned into one line on stderr and exit code 2."""
     return run(main, argv, "editing", expected=(CheckpointError,))
 
 

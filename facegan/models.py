@@ -145,6 +145,6 @@ def refresh_batchnorm_stats(
     generator.train()
     for _ in range(batches):
         generator(torch.randn(batch_size, generator.config.nz, device=device, generator=rng))
-    for m, momentum in zip(norms, saved_momentum):
+    for m, momentum in zip(norms, saved_momentum, strict=True):
         m.momentum = momentum
     generator.eval()

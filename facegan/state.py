@@ -197,5 +197,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cli(argv: list[str] | None = None) -> int:
+    """main() with bad input turned into one line on stderr and exit code 2."""
+    return run(main, argv, "python -m facegan.state", expected=(StateError,))
+
+
 if __name__ == "__main__":
-    sys.exit(run(main, None, "python -m facegan.state", expected=(StateError,)))
+    sys.exit(cli())

@@ -44,8 +44,8 @@ def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
     series = {key: [(r["images_seen"], r[key]) for r in rows if key in r] for key in CURVES}
     series = {key: points for key, points in series.items() if points}
     fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
-    for ax, (key, points) in zip(axes[0], series.items()):
-        ax.plot(*zip(*points), lw=1, marker="o" if key == "fid" else None)
+    for ax, (key, points) in zip(axes[0], series.items(), strict=True):
+        ax.plot(*zip(*points, strict=True), lw=1, marker="o" if key == "fid" else None)
         ax.set_title(CURVES[key])
         ax.set_xlabel("real images seen")
         ax.grid(alpha=0.3)

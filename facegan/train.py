@@ -55,13 +55,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help=f"folder of images, searched recursively (default ./{DEFAULT_DATA})")
     length = p.add_mutually_exclusive_group()
     length.add_argument("--steps", type=number(int), help="generator updates to train for, in total (default 5000)")
-    length.add_argument("--epochs", type=number(float), help="passes of the critic over the data set instead of --steps")
+    length.add_argument("--epochs", type=number(float),
+                        help="passes of the critic over the data set instead of --steps")
     p.add_argument("--batch-size", type=number(int), help="images per batch (default 128)")
     p.add_argument("--image-size", type=int, choices=IMAGE_SIZES, help="image side in pixels (default 64)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default: CUDA when there is one")
     p.add_argument("--out", type=Path, help="run folder (default runs/MODE)")
-    p.add_argument("--export", type=Path, help="weights file (default checkpoints/NAME.safetensors, NAME = run folder name)")
-    p.add_argument("--export-dtype", choices=sorted(EXPORT_DTYPES), default="fp32", help="default fp32; fp16 halves the file")
+    p.add_argument("--export", type=Path,
+                   help="weights file (default checkpoints/NAME.safetensors, NAME = run folder name)")
+    p.add_argument("--export-dtype", choices=sorted(EXPORT_DTYPES), default="fp32",
+                   help="default fp32; fp16 halves the file")
     p.add_argument("--resume", action="store_true", help="continue the run in --out (its state.pt or state-parts/)")
     p.add_argument("--seed", type=int, help="seed for weights, noise and data order (default 0)")
     p.add_argument("--compile", action="store_true", help="torch.compile G and D (CPU only; ignored for wgan-gp)")

@@ -63,7 +63,8 @@ def tiny_checkpoints(tmp_path_factory) -> Path:
                          {"mode": mode, "steps": 100 * (i + 1), "images_seen": 12800,
                           "metrics": {"fid": 99.5, "kid": 0.1, "kid_std": 0.01, "num": 50, "reference": "toy",
                                       "reference_size": 40}})
-    rows = [{"step": s, "images_seen": s * 8, "loss_d": 1.0 / s, "loss_g": 2.0, "wasserstein": 0.5} for s in range(1, 6)]
+    rows = [{"step": s, "images_seen": s * 8, "loss_d": 1.0 / s, "loss_g": 2.0, "wasserstein": 0.5}
+            for s in range(1, 6)]
     (folder / "dcgan.metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (folder / "dcgan.progress").mkdir()
     Image.new("RGB", (138, 138), (200, 100, 50)).save(folder / "dcgan.progress" / "step_0000005.png")

@@ -5,8 +5,18 @@ import pytest
 import torch
 from PIL import Image
 
-from facegan.attributes import (PredictorConfig, cli, is_held_out, load_labelled, load_predictor, parse_label,
-                                predict, save_predictor, scores, train_predictor)
+from facegan.attributes import (
+    PredictorConfig,
+    cli,
+    is_held_out,
+    load_labelled,
+    load_predictor,
+    parse_label,
+    predict,
+    save_predictor,
+    scores,
+    train_predictor,
+)
 from facegan.export import CheckpointError
 
 

@@ -37,7 +37,8 @@ def test_compile_on_cuda_is_one_line_and_exit_2(tmp_path, image_folder, capsys, 
 def test_cuda_graph_without_cuda_is_one_line_and_exit_2(tmp_path, image_folder, capsys):
     code = train.cli(["--data", str(image_folder), "--out", str(tmp_path / "run"), *TINY, "--cuda-graph"])
     assert code == 2
-    assert capsys.readouterr().err.strip() == "train.py: error: --cuda-graph needs a CUDA GPU, and this run is on the CPU"
+    assert capsys.readouterr().err.strip() == (
+        "train.py: error: --cuda-graph needs a CUDA GPU, and this run is on the CPU")
     assert not (tmp_path / "run").exists()
 
 

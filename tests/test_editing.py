@@ -67,7 +67,8 @@ def test_measure_reports_what_the_walks_do(monkeypatch):
     from facegan import editing
     from facegan.sampling import seeded_noise
 
-    monkeypatch.setattr(editing, "score", lambda generator, predictor, z: (30 + 10 * z[:, 0], torch.sigmoid(4 * z[:, 1])))
+    monkeypatch.setattr(editing, "score",
+                        lambda generator, predictor, z: (30 + 10 * z[:, 0], torch.sigmoid(4 * z[:, 1])))
     age, gender = torch.zeros(100), torch.zeros(100)
     age[0], gender[1] = 1.0, 1.0
     d = Directions(age, gender, age, gender, 30.0, 10.0, 0.0, 4.0)
@@ -112,7 +113,8 @@ def test_fit_cli_stores_directions_in_the_weights_and_keeps_the_weights(tiny_fil
                 "--grid", str(grid)]) == 0
     assert "bars" in capsys.readouterr().out
     after, meta = load_generator(weights)
-    assert all(torch.equal(a, b) for a, b in zip(before.state_dict().values(), after.state_dict().values()))
+    pairs = zip(before.state_dict().values(), after.state_dict().values(), strict=True)
+    assert all(torch.equal(a, b) for a, b in pairs)
     assert meta["steps"] == 7  # the rest of the metadata kept
     editing = meta["editing"]
     assert editing["predictor"]["age_mae"] == 9.9 and "race" in editing["labels"]
