@@ -108,8 +108,8 @@ class GraphedTrainer(Trainer):
                 stats = Trainer.train_step(self)
         except Exception as error:  # noqa: BLE001 - whatever breaks capture, the eager step still works
             torch.cuda.set_stream(stream)  # a failed capture_end leaves the capture's side stream current
-            # ...and can leave the CUDA generator marked as capturing, so the next eager draw would raise
-            # (pytorch#171263): give it back its state from before the capture.
+            # ...and, a PyTorch bug, can leave the CUDA generator marked as capturing, so the next eager draw
+            # would raise: give it back its state from before the capture.
             rng.graphsafe_set_state(rng_state)
             first_line = (str(error).strip().splitlines() or [""])[0]
             self.failure = f"{type(error).__name__}: {first_line}"

@@ -1,8 +1,8 @@
 """A run's resumable state as safetensors parts of bounded size plus one small JSON index.
 
 state.pt (G, D, EMA, both optimisers, counters, RNG states, config) is ~90 MB for the Adam
-modes, one pickle-based file. Some transfers cap file sizes (the GPU machines hand back at
-most 16 MiB per file and 64 MiB per call), so a run can also be kept as parts:
+modes, one pickle-based file. To move a run between machines or through storage that caps
+file sizes, it can also be kept as parts of bounded size:
 
     python -m facegan.state split runs/wgan-gp            # → runs/wgan-gp/state-parts/
     python train.py --resume --out runs/wgan-gp            # resumes from state.pt or state-parts/
