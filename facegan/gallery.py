@@ -11,6 +11,7 @@ import torch
 from .editing import Directions, directions_of
 from .export import CheckpointError, load_generator, progress_grids, record_paths
 from .i18n import text
+from .metrics import PRDC
 from .models import Generator
 from .sampling import render
 from .stats import plot_curves, read_metrics
@@ -39,7 +40,8 @@ class Entry:
         return f"{self.name} ({self.meta.get('mode', '?').upper()}{steps})"
 
     def caption(self, lang: str = "en") -> str:
-        """Mode, training length and, where measured, FID/KID: one line under each grid."""
+        """Mode, training length and, where measured, FID/KID and precision/recall/density/coverage: one line
+        under each grid."""
         m = self.meta
         parts = [m.get("mode", "?").upper()]
         if "steps" in m:
@@ -48,6 +50,8 @@ class Entry:
             parts.append(text("caption.images", lang, millions=m["images_seen"] / 1e6))
         if "metrics" in m:
             parts.append(text("caption.fid", lang, fid=m["metrics"]["fid"], kid=m["metrics"]["kid"]))
+        if "prdc" in m:
+            parts.append(text("caption.prdc", lang, **{k: m["prdc"][k] for k in PRDC}))
         return text("caption", lang, name=self.name, facts=" · ".join(parts))
 
     def describe(self, lang: str = "en") -> str:
@@ -65,12 +69,17 @@ class Entry:
                 ("fact.steps", f"{m['steps']:,}" if "steps" in m else None),
                 ("fact.images_seen", f"{m['images_seen']:,}" if "images_seen" in m else None),
                 ("fact.batch_size", m.get("batch_size")),
-                ("fact.train_time", say("fact.train_time_value", seconds=m["train_seconds"], device=m.get("device", "?"))
-                 if "train_seconds" in m else None),
-                ("fact.exported", f"{m.get('date', '?')}, {m.get('dtype', '?')}, facegan {m.get('facegan_version', '?')}")]
+                ("fact.train_time", say("fact.train_time_value", seconds=m["train_seconds"],
+                                        device=m.get("device", "?")) if "train_seconds" in m else None),
+                ("fact.exported", f"{m.get('date', '?')}, {m.get('dtype', '?')}, "
+                                  f"facegan {m.get('facegan_version', '?')}")]
         if "metrics" in m:
             rows.append(("fact.metrics", say("fact.metrics_value", **{k: m["metrics"][k] for k in
                                                                       ("fid", "kid", "kid_std", "num", "reference")})))
+        if "prdc" in m:
+            prdc = m["prdc"]
+            floor = say("fact.prdc_floor", **prdc["floor"]) if "floor" in prdc else ""
+            rows.append(("fact.prdc", say("fact.prdc_value", **prdc) + floor))
         if m.get("train_config"):
             rows.append(("fact.recipe", recipe(m)))
         if "effect" in m.get("editing", {}):

@@ -17,6 +17,7 @@ from pathlib import Path
 from .cli import Parser, UsageError, run
 from .export import CheckpointError, progress_grids, read_metadata
 from .gallery import recipe
+from .metrics import PRDC
 
 ROOT = Path(__file__).resolve().parents[1]
 WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png"]
@@ -57,8 +58,9 @@ def files_matching(root: Path, patterns: list[str]) -> list[Path]:
 
 
 def model_card(folder: Path, repo_id: str) -> str:
-    """The weights repo's README.md: Hub YAML header (licence, data set, model-index with FID/KID),
-    a sample grid, each generator's training facts and how to load it, all from the weights' metadata."""
+    """The weights repo's README.md: Hub YAML header (licence, data set, model-index with FID/KID and
+    precision/recall/density/coverage), a sample grid, each generator's training facts and how to load it,
+    all from the weights' metadata."""
     from huggingface_hub import EvalResult, ModelCard, ModelCardData
 
     generators = []
@@ -75,10 +77,17 @@ def model_card(folder: Path, repo_id: str) -> str:
                           metric_type=metric, metric_value=round(m["metrics"][metric], 4),
                           metric_name=f"{metric.upper()} ({path.stem}, {m['metrics']['num']:,} samples)")
                for path, m in generators if "metrics" in m for metric in ("fid", "kid")]
+    results += [EvalResult(task_type="unconditional-image-generation", task_name="Unconditional image generation",
+                           dataset_type=m["prdc"]["reference"], dataset_name=m["prdc"]["reference"],
+                           metric_type=metric, metric_value=round(m["prdc"][metric], 4),
+                           metric_name=f"{metric.capitalize()} ({path.stem}, {m['prdc']['num']:,} samples vs "
+                                       f"{m['prdc']['reference_size']:,} real, k={m['prdc'][k]})")
+                for path, m in generators if "prdc" in m
+                for metric, k in zip(PRDC, ("k_pr", "k_pr", "k_dc", "k_dc"), strict=True)]
     data = ModelCardData(**DATA_LICENSE, library_name="facegan", pipeline_tag="unconditional-image-generation",
                          tags=["gan", "dcgan", "wgan", "wgan-gp", "faces", "safetensors", "pytorch"],
                          datasets=datasets, model_name=repo_id.split("/")[-1], eval_results=results or None)
-    rows, grids, recipes, edits = [], [], [], []
+    rows, grids, recipes, edits, manifold, floors = [], [], [], [], [], {}
     for path, m in generators:
         s = m.get("metrics")
         rows.append(f"| `{path.name}` | {m.get('mode', '?').upper()} | "
@@ -86,6 +95,13 @@ def model_card(folder: Path, repo_id: str) -> str:
                     + f"{m.get('steps', 0):,} | {m.get('images_seen', 0):,} | {m.get('batch_size', '?')} | "
                     + f"{m.get('train_seconds', 0):.0f} s on {m.get('device', '?')} | {m.get('dataset', '?')} | "
                     + f"{m.get('dtype', '?')}, {m.get('date', '?')} |")
+        if "prdc" in m:
+            p = m["prdc"]
+            sizes = f"{p['num']:,} | {p['reference_size']:,} of {p['reference']}"
+            manifold.append(f"| `{path.name}` | " + " | ".join(f"{p[k]:.3f}" for k in PRDC) + f" | {sizes} |")
+            if "floor" in p:  # one row per measured size: the same held-out real images score alike
+                floors[sizes] = "| real vs real (held-out) | " + " | ".join(f"{p['floor'][k]:.3f}" for k in PRDC) + \
+                    f" | {sizes} |"
         if m.get("train_config"):
             recipes.append(f"- `{path.stem}`: {recipe(m)}")
         if "effect" in m.get("editing", {}):
@@ -124,7 +140,19 @@ resize and scaling); KID is mean ± std over 100 subsets of 1,000.
 | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
 {chr(10).join(rows)}
 
-Training recipes (the full configuration is in each file's safetensors metadata, key `facegan`):
+""" + (f"""Precision and recall (k = 3; Kynkäänniemi et al., 2019) and density and coverage (k = 5; Naeem et al., 2020)
+separate what FID mixes: precision and density say how real the faces look, recall and coverage how much of
+the real variety the generator reaches (a model that drops modes loses recall and coverage). Same Inception
+features as FID (the papers used VGG-16, so compare these across FaceGAN models, not with the papers' tables).
+They depend on the sample counts, so the real-vs-real row, held-out real faces scored the same way, is what a
+perfect generator gets at those sizes.
+
+| file | precision ↑ | recall ↑ | density | coverage ↑ | samples | real images |
+| --- | --- | --- | --- | --- | --- | --- |
+{chr(10).join(manifold + list(floors.values()))}
+
+""" if manifold else "") + f"""Training recipes (the full configuration is in each file's safetensors metadata, \
+key `facegan`):
 
 {chr(10).join(recipes) or "(not recorded)"}
 

@@ -71,6 +71,7 @@ EN: dict[str, str] = {
     "caption.steps": "{steps:,} steps",
     "caption.images": "{millions:.1f}M images",
     "caption.fid": "FID {fid:.1f}, KID {kid:.3f}",
+    "caption.prdc": "precision {precision:.2f}, recall {recall:.2f}, density {density:.2f}, coverage {coverage:.2f}",
     # Edit
     "age": "Age (≈ years)",
     "age_info": "Where the fitted line puts the face; drag to make it older or younger",
@@ -107,6 +108,11 @@ EN: dict[str, str] = {
     "fact.exported": "exported",
     "fact.metrics": "FID / KID",
     "fact.metrics_value": "{fid:.2f} / {kid:.4f} ± {kid_std:.4f} ({num:,} samples vs {reference})",
+    "fact.prdc": "precision / recall / density / coverage",
+    "fact.prdc_value": "{precision:.3f} / {recall:.3f} / {density:.3f} / {coverage:.3f} ({num:,} samples vs "
+                       "{reference_size:,} images of {reference}; k = {k_pr} / {k_dc})",
+    "fact.prdc_floor": "; real vs real at the same sizes: "
+                       "{precision:.3f} / {recall:.3f} / {density:.3f} / {coverage:.3f}",
     "fact.recipe": "recipe",
     "fact.editing": "editing",
     "fact.editing_value": "on {samples:,} unseen faces, age walk −3→+3: {age_change:+.1f} years, "
@@ -189,6 +195,7 @@ ZH: dict[str, str] = {
     "caption.steps": "{steps:,} 步",
     "caption.images": "{millions:.1f}M 张图像",
     "caption.fid": "FID {fid:.1f}，KID {kid:.3f}",
+    "caption.prdc": "精确率 {precision:.2f}，召回率 {recall:.2f}，密度 {density:.2f}，覆盖率 {coverage:.2f}",
     "about.curves": "{name}：训练曲线",
     "about.progress": "{name}：训练过程中固定噪声的生成结果（生成器步数）",
     "fact.mode": "模式",
@@ -204,6 +211,10 @@ ZH: dict[str, str] = {
     "fact.exported": "导出",
     "fact.metrics": "FID / KID",
     "fact.metrics_value": "{fid:.2f} / {kid:.4f} ± {kid_std:.4f}（{num:,} 个样本，参照 {reference}）",
+    "fact.prdc": "精确率 / 召回率 / 密度 / 覆盖率",
+    "fact.prdc_value": "{precision:.3f} / {recall:.3f} / {density:.3f} / {coverage:.3f}（{num:,} 个样本，"
+                       "参照 {reference} 的 {reference_size:,} 张图像；k = {k_pr} / {k_dc}）",
+    "fact.prdc_floor": "；同样规模下真实对真实：{precision:.3f} / {recall:.3f} / {density:.3f} / {coverage:.3f}",
     "fact.recipe": "训练配方",
     "about.objectives": r"""## 三者有何不同
 

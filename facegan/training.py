@@ -297,10 +297,10 @@ class Trainer:
             scorer: Callable[[Generator], Scores] | None = None) -> bool:
         """Train up to total_steps; returns False if stopped early by SIGINT/SIGTERM.
 
-        With a scorer and eval_every > 0, FID/KID rows join metrics.jsonl and the
-        best-FID EMA generator is kept as best.safetensors. Under torchrun every rank
-        runs this loop and only rank 0 writes; a signal to any rank stops all of them
-        within STOP_CHECK_EVERY steps, at the same step.
+        With a scorer and eval_every > 0, rows of its scores (FID, KID, precision, recall,
+        density, coverage) join metrics.jsonl and the best-FID EMA generator is kept as
+        best.safetensors. Under torchrun every rank runs this loop and only rank 0 writes;
+        a signal to any rank stops all of them within STOP_CHECK_EVERY steps, at the same step.
         """
         c, main = self.config, self.world.is_main
         if main:
@@ -352,10 +352,12 @@ class Trainer:
     def evaluate(self, scorer: Callable[[Generator], Scores], log: MetricsLog, out_dir: Path) -> None:
         scores = scorer(self.sample_generator())
         log.append({"step": self.step, "images_seen": self.images_seen, **scores.as_dict()})
-        tqdm.write(f"step {self.step}: FID {scores.fid:.2f}, KID {scores.kid:.4f} ({scores.num} samples)")
+        tqdm.write(f"step {self.step}: FID {scores.fid:.2f}, KID {scores.kid:.4f}, precision {scores.precision:.3f}, "
+                   f"recall {scores.recall:.3f}, density {scores.density:.3f}, coverage {scores.coverage:.3f} "
+                   f"({scores.num} samples)")
         if scores.fid < self.best_fid:
             self.best_fid = scores.fid
-            export_generator(self.G_ema, out_dir / "best.safetensors", {**self.export_info(), "metrics": scores.as_dict()})
+            export_generator(self.G_ema, out_dir / "best.safetensors", {**self.export_info(), **scores.metadata()})
 
     def _checkpoint(self, out_dir: Path, started: float) -> None:
         self.wall_time += time.perf_counter() - started

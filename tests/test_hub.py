@@ -1,6 +1,7 @@
 """The weights repo's model card and the Space's header, read back with huggingface_hub's own parsers."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ huggingface_hub = pytest.importorskip("huggingface_hub")
 from huggingface_hub import ModelCard, SpaceCard, metadata_load  # noqa: E402
 
 from facegan import hub  # noqa: E402
-from facegan.export import read_metadata  # noqa: E402
+from facegan.export import read_metadata, update_metadata  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "checkpoints"
@@ -38,6 +39,25 @@ def test_model_card_of_the_shipped_generators(tmp_path):
         age = read_metadata(weights)["editing"]["effect"]["age"]
         assert f"| `{weights.name}` | 1,000 | {age['age_change']:+.1f} years" in text
     assert "from facegan.editing import directions_of" in text
+
+
+def test_model_card_lists_precision_recall_density_coverage(tmp_path, tiny_checkpoints):
+    for name in ("dcgan", "wgan"):
+        shutil.copy(tiny_checkpoints / f"{name}.safetensors", tmp_path)
+    assert "precision" not in hub.model_card(tmp_path, "me/w").lower()  # nothing measured, nothing shown
+    update_metadata(tmp_path / "dcgan.safetensors", {"prdc": {
+        "precision": 0.712, "recall": 0.403, "density": 0.951, "coverage": 0.804, "num": 2000, "reference": "utkface64",
+        "reference_size": 5000, "k_pr": 3, "k_dc": 5,
+        "floor": {"precision": 0.75, "recall": 0.76, "density": 1.01, "coverage": 0.95}}})
+    text = hub.model_card(tmp_path, "me/w")
+    results = {(r.metric_name.split("(")[1].split(",")[0], r.metric_type): r for r in ModelCard(text).data.eval_results}
+    assert {m: results[("dcgan", m)].metric_value for m in ("precision", "recall", "density", "coverage")} == \
+        {"precision": 0.712, "recall": 0.403, "density": 0.951, "coverage": 0.804}
+    assert results[("dcgan", "recall")].metric_name == "Recall (dcgan, 2,000 samples vs 5,000 real, k=3)"
+    assert results[("dcgan", "coverage")].metric_name.endswith("k=5)") and ("wgan", "precision") not in results
+    assert "| `dcgan.safetensors` | 0.712 | 0.403 | 0.951 | 0.804 | 2,000 | 5,000 of utkface64 |" in text
+    assert "| real vs real (held-out) | 0.750 | 0.760 | 1.010 | 0.950 | 2,000 | 5,000 of utkface64 |" in text
+    assert "VGG-16" in text
 
 
 def test_space_header_names_the_weights_repo():
