@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The checks only a GPU can run, in one go (about 7.5 minutes on an H100 or H200):
+# The checks only a GPU can run, in one go (time-boxed to about 7.5 minutes):
 #   1. the CUDA tests: graphed vs eager steps per mode, resume of a graphed run, a failed capture
 #      falling back, the --compile refusal, plus the CPU tests of the graph logic and the state parts.
 #      Until they pass on a GPU, train.py's --cuda-graph step counts as experimental;
