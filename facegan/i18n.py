@@ -159,6 +159,111 @@ penalty on random mixes of real and generated faces instead of clipping:
     "msg.unknown_model": "Unknown model {name!r}; loaded: {loaded}.",
     "msg.bad_method": "Interpolation must be 'slerp' or 'lerp', not {method!r}.",
     "msg.no_directions": "{name} has no edit directions yet: run python -m facegan.editing fit on its weights file.",
+    # Lab
+    "tab.lab": "Lab",
+    "lab.intro": "## The Lab: why WGAN fixes the original GAN, on 2-D points\nA generator turns 2-D noise into "
+                 "points and a discriminator (or critic) scores points; both are small MLPs trained with the face "
+                 "models' own losses. Here the tutorial's three failures of the original GAN can be seen and measured "
+                 "in seconds: **(a)** a discriminator that gets too good leaves the generator no gradient, **(b)** the "
+                 "losses say nothing about sample quality, **(c)** the generator collapses onto a few modes. Press "
+                 "**Run**, or step one update at a time.",
+    "lab.distribution": "Real data",
+    "lab.dist.ring": "8 Gaussians on a ring",
+    "lab.dist.grid": "25 Gaussians on a grid",
+    "lab.dist.gaussian": "One Gaussian",
+    "lab.dist.moons": "Two moons",
+    "lab.dist.spiral": "Spiral",
+    "lab.dist.swissroll": "Swiss roll",
+    "lab.dist.drawn": "My drawing (draw below)",
+    "lab.draw": "Draw your own data",
+    "lab.sketch": "Draw strokes, then choose “My drawing” above",
+    "lab.objective": "Objective",
+    "lab.obj.gan-minimax": "GAN, minimax (saturating)",
+    "lab.obj.gan": "GAN, non-saturating (the tutorial's)",
+    "lab.obj.wgan": "WGAN, weight clipping",
+    "lab.obj.wgan-gp": "WGAN-GP, gradient penalty",
+    "lab.noise": "Noise z",
+    "lab.noise.gaussian": "Gaussian",
+    "lab.noise.uniform": "Uniform",
+    "lab.knobs": "Hyperparameters",
+    "lab.g_width": "G width",
+    "lab.g_depth": "G hidden layers",
+    "lab.d_width": "D width",
+    "lab.d_depth": "D hidden layers",
+    "lab.optimizer": "Optimiser (both nets)",
+    "lab.lr_g": "G learning rate",
+    "lab.lr_d": "D learning rate",
+    "lab.d_steps": "D steps per G step",
+    "lab.clip": "Clip c (WGAN)",
+    "lab.gp_lambda": "Penalty λ (WGAN-GP)",
+    "lab.batch": "Batch",
+    "lab.steps": "Generator steps",
+    "lab.speed": "Generator steps per picture",
+    "lab.delay": "Slow motion (s between pictures)",
+    "lab.delay_info": "Use with 1 step per picture to watch single updates",
+    "lab.run": "▶ Run",
+    "lab.pause": "⏸ Pause",
+    "lab.d_step": "One D step",
+    "lab.g_step": "One G step",
+    "lab.reset": "↺ Reset",
+    "lab.field": "Real and generated points",
+    "lab.curves": "Curves",
+    "lab.legend": "**Reading the picture.** Green dots: real points; purple dots: generated ones. Background: what D "
+                  "says there (green: real, purple: generated; a probability for the GANs, the critic's score for "
+                  "the WGANs). Black arrows: where the generator's loss pushes each generated point (−∇ₓ L_G, longest "
+                  "arrow scaled to a fixed length). Grey mesh: a grid of noise values mapped through G. Curves: "
+                  "L_D and L_G; the exact W1 distance to the real points beside the critic's estimate "
+                  "E[D(x)] − E[D(G(z))]; modes covered and the share of samples within 3σ of a mode (mixtures "
+                  "only); ‖∇θ G‖ on a log scale.",
+    "lab.numbers": "Step **{step:,}** / {steps:,} ({d_updates:,} D steps) · exact W1 **{w1:.3f}** · estimate "
+                   "{estimate:.3f} · L_D {loss_d:.3f} · L_G {loss_g:.3f} · ‖∇θ G‖ {grad:.2g} · D accuracy {accuracy:.0%}",
+    "lab.modes": " · modes covered **{modes}/{total}** · within 3σ **{quality:.0%}**",
+    "lab.side_intro": "### Side by side\nThe same data, nets, seed and steps under GAN, WGAN and WGAN-GP, each with "
+                      "its own recipe.",
+    "lab.side_run": "▶ Run all three",
+    "lab.side": "GAN · WGAN · WGAN-GP",
+    "lab.table_head": "| objective | step | exact W1 | modes | within 3σ | estimate | ‖∇θ G‖ |",
+    "lab.claims_intro": "### The three claims, measured\nEach button runs the experiment on the data, nets and seed "
+                        "above (claim c over 3 seeds; `python -m facegan.lab claims` runs 5).",
+    "lab.claim_a": "a · Vanishing gradient",
+    "lab.claim_b": "b · Loss vs quality",
+    "lab.claim_c": "c · Mode collapse",
+    "lab.figure": "Experiment",
+    "lab.claim_a_result": "With G held fixed, after {steps:,} D steps (D accuracy {accuracy:.0%}) the minimax "
+                          "generator's gradient ‖∇θ G‖ fell from {sat0:.2g} to **{sat:.2g}**, while the "
+                          "non-saturating loss still gives **{ns:.2g}** and the WGAN-GP critic **{w:.2g}**.",
+    "lab.claim_b_result": "Correlation with the exact W1 over a run: the D loss gives r = **{minimax}** (minimax) and "
+                          "**{gan}** (non-saturating); the critic's estimate gives r = **{wgan}** (WGAN) and **{gp}** "
+                          "(WGAN-GP), against {gan_estimate} for the same gap under the GAN.",
+    "lab.claim_c_result": "Modes covered out of {total} at the end, mean over {seeds} seeds: GAN minimax "
+                          "**{gan_minimax:.1f}**, GAN **{gan:.1f}**, WGAN **{wgan:.1f}**, WGAN-GP **{wgan_gp:.1f}**; "
+                          "samples within 3σ of a mode: {q_gan_minimax:.0%}, {q_gan:.0%}, {q_wgan:.0%}, {q_wgan_gp:.0%}.",
+    "lab.about.dcgan": "**In the Lab:** the non-saturating loss this model trains with is claim **a**'s fix for the "
+                       "minimax game's vanishing gradient; claim **c** measures whether it drops modes.",
+    "lab.about.wgan": "**In the Lab:** claim **b** shows that this model's critic estimate, unlike a GAN's loss, "
+                      "follows the samples' distance to the data; weight clipping is the WGAN objective there.",
+    "lab.about.wgan-gp": "**In the Lab:** claim **a** shows the gradient this model's critic keeps giving once it is "
+                         "trained to optimum; claim **c** its mode coverage.",
+    "field.distribution": "distribution",
+    "field.g_width": "G width",
+    "field.g_depth": "G hidden layers",
+    "field.d_width": "D width",
+    "field.d_depth": "D hidden layers",
+    "field.lr_g": "G learning rate",
+    "field.lr_d": "D learning rate",
+    "field.d_steps": "D steps per G step",
+    "field.clip": "clip c",
+    "field.gp_lambda": "penalty λ",
+    "field.batch": "batch",
+    "field.steps": "number of generator steps",
+    "field.speed": "steps per picture",
+    "field.delay": "slow-motion delay",
+    "msg.lab_settings": "The Lab cannot run these settings: {error}.",
+    "msg.lab_strokes": "The drawing's strokes are not valid JSON (a list of polylines of [x, y] points).",
+    "msg.lab_done": "This run has reached its {steps:,} generator steps: press Reset or raise the steps.",
+    "msg.lab_time": "Stopped after {seconds} s at generator step {step:,}: press Run to go on.",
+    "msg.lab_claim_steps": "The claim runs {cap:,} generator steps, not {steps:,}, to stay quick.",
+    "msg.lab_no_modes": "Claim c counts modes: choose the ring, the grid or the Gaussian.",
 }
 
 ZH: dict[str, str] = {
@@ -274,6 +379,102 @@ ZH: dict[str, str] = {
     "field.age_steps": "年龄步数",
     "field.gender_steps": "性别步数",
     "msg.no_directions": "{name} 还没有编辑方向：请对其权重文件运行 python -m facegan.editing fit。",
+    # Lab
+    "tab.lab": "实验室",
+    "lab.intro": "## 实验室：在二维点上看 WGAN 如何修正原始 GAN\n生成器把二维噪声变成点，判别器（或评论家）给点打分；两者都是"
+                 "小型 MLP，用与人脸模型相同的损失函数训练。教程指出的原始 GAN 的三个问题在这里几秒钟内就能看到并测量："
+                 "**(a)** 判别器太强时生成器得不到梯度；**(b)** 损失值不反映样本质量；**(c)** 生成器坍缩到少数几个模式。"
+                 "点击**运行**，或一次只走一步。",
+    "lab.distribution": "真实数据",
+    "lab.dist.ring": "环上的 8 个高斯",
+    "lab.dist.grid": "网格上的 25 个高斯",
+    "lab.dist.gaussian": "单个高斯",
+    "lab.dist.moons": "双月",
+    "lab.dist.spiral": "螺旋",
+    "lab.dist.swissroll": "瑞士卷",
+    "lab.dist.drawn": "我的手绘（在下方绘制）",
+    "lab.draw": "手绘你自己的数据",
+    "lab.sketch": "画几笔，然后在上方选择“我的手绘”",
+    "lab.objective": "目标函数",
+    "lab.obj.gan-minimax": "GAN，极小极大（饱和）",
+    "lab.obj.gan": "GAN，非饱和（教程所用）",
+    "lab.obj.wgan": "WGAN，权重裁剪",
+    "lab.obj.wgan-gp": "WGAN-GP，梯度惩罚",
+    "lab.noise": "噪声 z",
+    "lab.noise.gaussian": "高斯",
+    "lab.noise.uniform": "均匀",
+    "lab.knobs": "超参数",
+    "lab.g_width": "G 宽度",
+    "lab.g_depth": "G 隐藏层数",
+    "lab.d_width": "D 宽度",
+    "lab.d_depth": "D 隐藏层数",
+    "lab.optimizer": "优化器（两个网络）",
+    "lab.lr_g": "G 学习率",
+    "lab.lr_d": "D 学习率",
+    "lab.d_steps": "每步 G 对应的 D 步数",
+    "lab.clip": "裁剪 c（WGAN）",
+    "lab.gp_lambda": "惩罚 λ（WGAN-GP）",
+    "lab.batch": "批大小",
+    "lab.steps": "生成器步数",
+    "lab.speed": "每张图的生成器步数",
+    "lab.delay": "慢动作（两张图之间的秒数）",
+    "lab.delay_info": "配合每张图 1 步，可以观察单次更新",
+    "lab.run": "▶ 运行",
+    "lab.pause": "⏸ 暂停",
+    "lab.d_step": "走一步 D",
+    "lab.g_step": "走一步 G",
+    "lab.reset": "↺ 重置",
+    "lab.field": "真实点与生成点",
+    "lab.curves": "曲线",
+    "lab.legend": "**如何读图。** 绿点：真实点；紫点：生成点。背景：D 在该处的判断（绿：真实，紫：生成；GAN 显示概率，"
+                  "WGAN 显示评论家分数）。黑色箭头：生成器损失把每个生成点推向的方向（−∇ₓ L_G，最长的箭头缩放到固定长度）。"
+                  "灰色网格：一组噪声值经 G 映射后的形状。曲线：L_D 和 L_G；与真实点的精确 W1 距离及评论家的估计 "
+                  "E[D(x)] − E[D(G(z))]；覆盖的模式数及落在某个模式 3σ 内的样本比例（仅混合分布）；对数刻度的 ‖∇θ G‖。",
+    "lab.numbers": "第 **{step:,}** / {steps:,} 步（D 走了 {d_updates:,} 步）· 精确 W1 **{w1:.3f}** · 估计 "
+                   "{estimate:.3f} · L_D {loss_d:.3f} · L_G {loss_g:.3f} · ‖∇θ G‖ {grad:.2g} · D 准确率 {accuracy:.0%}",
+    "lab.modes": " · 覆盖模式 **{modes}/{total}** · 3σ 内 **{quality:.0%}**",
+    "lab.side_intro": "### 并排对比\n同样的数据、网络、种子和步数，分别用 GAN、WGAN 和 WGAN-GP 各自的配方训练。",
+    "lab.side_run": "▶ 三个一起运行",
+    "lab.side": "GAN · WGAN · WGAN-GP",
+    "lab.table_head": "| 目标函数 | 步数 | 精确 W1 | 模式 | 3σ 内 | 估计 | ‖∇θ G‖ |",
+    "lab.claims_intro": "### 三个论断，实测\n每个按钮都在上面的数据、网络和种子上运行一次实验（论断 c 用 3 个种子；"
+                        "`python -m facegan.lab claims` 用 5 个）。",
+    "lab.claim_a": "a · 梯度消失",
+    "lab.claim_b": "b · 损失与质量",
+    "lab.claim_c": "c · 模式坍缩",
+    "lab.figure": "实验",
+    "lab.claim_a_result": "固定 G，D 训练 {steps:,} 步后（D 准确率 {accuracy:.0%}），极小极大生成器的梯度 ‖∇θ G‖ 从 "
+                          "{sat0:.2g} 降到 **{sat:.2g}**，而非饱和损失仍给出 **{ns:.2g}**，WGAN-GP 评论家给出 **{w:.2g}**。",
+    "lab.claim_b_result": "一次训练中与精确 W1 的相关系数：D 损失为 r = **{minimax}**（极小极大）和 **{gan}**（非饱和）；"
+                          "评论家的估计为 r = **{wgan}**（WGAN）和 **{gp}**（WGAN-GP），同样的差值在 GAN 下为 {gan_estimate}。",
+    "lab.claim_c_result": "训练结束时覆盖的模式数（共 {total} 个，{seeds} 个种子的平均）：GAN 极小极大 "
+                          "**{gan_minimax:.1f}**，GAN **{gan:.1f}**，WGAN **{wgan:.1f}**，WGAN-GP **{wgan_gp:.1f}**；"
+                          "落在某个模式 3σ 内的样本：{q_gan_minimax:.0%}、{q_gan:.0%}、{q_wgan:.0%}、{q_wgan_gp:.0%}。",
+    "lab.about.dcgan": "**在实验室中：** 本模型使用的非饱和损失正是论断 **a** 中解决极小极大梯度消失的办法；"
+                       "论断 **c** 测量它是否丢失模式。",
+    "lab.about.wgan": "**在实验室中：** 论断 **b** 表明，本模型评论家的估计与 GAN 的损失不同，会随样本与数据的距离变化；"
+                      "那里的 WGAN 目标函数同样使用权重裁剪。",
+    "lab.about.wgan-gp": "**在实验室中：** 论断 **a** 显示本模型的评论家训练到最优后仍给出的梯度；论断 **c** 显示其模式覆盖。",
+    "field.distribution": "分布",
+    "field.g_width": "G 宽度",
+    "field.g_depth": "G 隐藏层数",
+    "field.d_width": "D 宽度",
+    "field.d_depth": "D 隐藏层数",
+    "field.lr_g": "G 学习率",
+    "field.lr_d": "D 学习率",
+    "field.d_steps": "每步 G 的 D 步数",
+    "field.clip": "裁剪 c",
+    "field.gp_lambda": "惩罚 λ",
+    "field.batch": "批大小",
+    "field.steps": "生成器步数",
+    "field.speed": "每张图的步数",
+    "field.delay": "慢动作间隔",
+    "msg.lab_settings": "实验室无法使用这些设置运行：{error}。",
+    "msg.lab_strokes": "手绘的笔画不是有效的 JSON（应为由 [x, y] 点组成的折线列表）。",
+    "msg.lab_done": "本次训练已达到 {steps:,} 个生成器步：请点击重置或增加步数。",
+    "msg.lab_time": "运行 {seconds} 秒后在生成器第 {step:,} 步停止：点击运行继续。",
+    "msg.lab_claim_steps": "为保持快速，该论断运行 {cap:,} 个生成器步，而不是 {steps:,} 个。",
+    "msg.lab_no_modes": "论断 c 统计模式数：请选择环、网格或单个高斯。",
 }
 
 # Language code → strings. "zh" also covers zh-CN, zh-SG… (the browser falls back from zh-CN to zh).

@@ -10,7 +10,7 @@ large the generator's gradient is. The three claims are experiments here:
     b  loss_vs_progress    the GAN's losses say nothing about sample quality; the critic's estimate does
     c  mode_collapse       how many modes each objective covers, over seeds
 
-    python -m facegan.lab claims [--seeds 5] [--out docs/lab]
+    python -m facegan.lab claims [--seeds 5] [--steps 2000] [--d-steps 3000] [--out docs/lab]
     python -m facegan.lab run --objective wgan-gp --distribution ring [--steps 2000] [--json out.json]
 
 No Gradio here: `facegan.ui.lab` shows what this module computes, `facegan.labview` draws it.
@@ -521,6 +521,7 @@ def build_parser() -> argparse.ArgumentParser:
     claims = sub.add_parser("claims", help="run claims a–c, print one table, write the figures")
     claims.add_argument("--seeds", type=int, default=5, help="seeds per objective for claims b and c (default 5)")
     claims.add_argument("--steps", type=int, default=LabConfig.steps, help="generator steps per run")
+    claims.add_argument("--d-steps", type=int, default=3000, help="claim a: D steps with G held fixed")
     claims.add_argument("--distribution", default="ring", choices=[d for d in DISTRIBUTIONS if d != "drawn"])
     claims.add_argument("--out", type=Path, default=Path("docs/lab"), help="folder for the figures and claims.json")
     one = sub.add_parser("run", help="train one objective and print its measurements")
@@ -563,13 +564,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(result, indent=2) + "\n")
         return 0
-    if not 1 <= args.seeds <= 20:
-        raise UsageError("--seeds must be from 1 to 20")
+    if not 1 <= args.seeds <= 20 or not 1 <= args.d_steps <= MAX_STEPS:
+        raise UsageError(f"--seeds must be from 1 to 20 and --d-steps from 1 to {MAX_STEPS:,}")
     from .labview import claim_figures  # matplotlib, only here
 
     config = LabConfig(distribution=args.distribution, steps=args.steps)
     started = time.perf_counter()
-    a = vanishing_gradient(config)
+    a = vanishing_gradient(config, d_steps=args.d_steps)
     histories = objective_runs(config, args.seeds, progress=lambda o, s: print(f"  {o} seed {s}", file=sys.stderr))
     b, c = loss_vs_progress(histories), mode_collapse(histories)
     args.out.mkdir(parents=True, exist_ok=True)

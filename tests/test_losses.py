@@ -19,6 +19,16 @@ def test_dcgan_loss_does_not_saturate():
     assert torch.isfinite(fake.grad).all() and fake.grad.abs().item() > 0.5
 
 
+def test_minimax_generator_loss_is_log_one_minus_d_and_saturates():
+    """The original minimax loss log(1 − σ(s)): its gradient vanishes as D rejects a fake (s → −∞), where the
+    non-saturating −log σ(s) keeps a gradient near 1."""
+    fake = torch.tensor([-1.0, 0.5, 2.0])
+    assert torch.allclose(generator_loss("dcgan", fake, saturating=True), torch.log(1 - torch.sigmoid(fake)).mean())
+    rejected = torch.tensor([-12.0], requires_grad=True)
+    generator_loss("dcgan", rejected, saturating=True).backward()
+    assert 0 < -rejected.grad.item() < 1e-5
+
+
 def test_wasserstein_losses():
     real, fake = torch.tensor([3.0, 5.0]), torch.tensor([1.0, 0.0])
     assert discriminator_loss("wgan", real, fake).item() == 0.5 - 4.0
@@ -43,6 +53,12 @@ def test_gradient_penalty_matches_hand_computation():
     assert torch.allclose(penalty, (w.norm() - 1) ** 2, rtol=1e-5)
     penalty.backward()  # differentiable w.r.t. the critic: d/dw (‖w‖-1)² = 2(‖w‖-1) w/‖w‖
     assert torch.allclose(critic.w.grad, 2 * (w.norm() - 1) * w / w.norm(), rtol=1e-4, atol=1e-6)
+
+
+def test_gradient_penalty_works_on_points():
+    """Any rank: the Lab's N×2 points get the same exact penalty as images."""
+    w = torch.tensor([3.0, 4.0])
+    assert torch.allclose(gradient_penalty(LinearCritic(w), torch.randn(7, 2), torch.randn(7, 2)), torch.tensor(16.0))
 
 
 def test_gradient_penalty_is_fp32_under_autocast():

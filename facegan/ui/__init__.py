@@ -5,6 +5,7 @@
     compare        one seed through every model
     edit           age and gender directions
     about          objectives, facts, curves and progress grids
+    lab            GANs trained live on 2-D points: the three claims, side by side
     common         the input checks and the handlers' base every tab shares
 
 Nothing is computed at import.
@@ -19,11 +20,12 @@ import gradio as gr
 from ..gallery import Gallery
 from ..hub import HubError, fetch_weights
 from ..i18n import LAUNCH_I18N, localized, phrase, t
-from . import about, compare, edit, interpolation, samples
+from . import about, compare, edit, interpolation, lab, samples
 from .common import MAX_SEED, Checks
 from .compare import Compare
 from .edit import Edit
 from .interpolation import Interpolation
+from .lab import Lab
 from .samples import Samples, grid_face_px
 
 __all__ = ["MAX_SEED", "Checks", "Studio", "build", "create_app", "grid_face_px", "launch"]
@@ -50,18 +52,20 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
             gr.Markdown(notice)
         if not choices:
             gr.Markdown(t("no_models"), elem_id="no-models")
-            return demo
         with gr.Tabs():
-            with gr.Tab(t("tab.samples"), id="samples"):
-                samples.tab(studio, demo, choices)
-            with gr.Tab(t("tab.interpolation"), id="interpolation"):
-                interpolation.tab(studio, demo, choices)
-            with gr.Tab(t("tab.compare"), id="compare"):
-                compare.tab(studio, demo)
-            with gr.Tab(t("tab.edit"), id="edit"):
-                edit.tab(studio, demo, choices)
-            with gr.Tab(t("tab.about"), id="about", elem_id="about"):
-                about.tab(gallery)
+            if choices:  # the face tabs need a generator; the Lab trains its own
+                with gr.Tab(t("tab.samples"), id="samples"):
+                    samples.tab(studio, demo, choices)
+                with gr.Tab(t("tab.interpolation"), id="interpolation"):
+                    interpolation.tab(studio, demo, choices)
+                with gr.Tab(t("tab.compare"), id="compare"):
+                    compare.tab(studio, demo)
+                with gr.Tab(t("tab.edit"), id="edit"):
+                    edit.tab(studio, demo, choices)
+                with gr.Tab(t("tab.about"), id="about", elem_id="about"):
+                    about.tab(gallery)
+            with gr.Tab(t("tab.lab"), id="lab", elem_id="lab"):
+                lab.tab(Lab(), demo)
     return demo
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..gallery import Gallery
-from ..i18n import localized, phrase, t
+from ..i18n import EN, localized, phrase, t
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 
@@ -14,6 +14,8 @@ def tab(gallery: Gallery) -> None:
     gr.Markdown(t("about.objectives"), latex_delimiters=LATEX, elem_id="objectives")
     for entry in gallery.models.values():
         gr.Markdown(localized(entry.describe))
+        if f"lab.about.{entry.meta.get('mode')}" in EN:
+            gr.Markdown(t(f"lab.about.{entry.meta['mode']}"))
         if entry.curves:
             gr.Image(str(entry.curves), label=phrase("about.curves", name=entry.name), type="filepath",
                      interactive=False)

@@ -1,0 +1,350 @@
+"""The Lab tab: GANs trained live on 2-D points, the three claims one click each, three objectives side by side.
+
+No training code here: `facegan.lab` trains and measures, `facegan.labview` draws. Every Lab event
+runs in its own concurrency group, so the face tabs keep answering while a run streams; a run is
+capped in steps and seconds, and stops when its page closes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import gradio as gr
+import numpy as np
+from PIL import Image
+
+from .. import lab, labview
+from ..i18n import language, t, text
+from .common import Checks
+
+MAX_RUN_S = 120  # a streaming run, or an API run, stops after this many seconds
+MAX_STREAM_STEPS = 100  # generator steps per picture, at most
+FRAME_S = 0.25  # the live view aims at 4 pictures a second or more
+CLAIM_SEEDS, MAX_CLAIM_STEPS = 3, 3000  # the tab's claims: fewer seeds than `python -m facegan.lab claims`
+SKETCH_PX = 256
+SIDE_BY_SIDE = ("gan", "wgan", "wgan-gp")
+LAB_GROUP = dict(concurrency_id="lab", concurrency_limit=2)
+# The knobs, in the order every Lab handler takes them (after its own first arguments).
+KNOBS = ("distribution", "objective", "noise", "g_width", "g_depth", "d_width", "d_depth", "optimizer", "lr_g", "lr_d",
+         "d_steps", "clip", "gp_lambda", "batch", "steps", "seed", "strokes")
+WHOLE = {"g_width", "g_depth", "d_width", "d_depth", "d_steps", "batch", "steps", "seed"}
+
+
+@dataclass
+class Session:
+    """A visitor's run and what it measured so far (the curves)."""
+
+    run: lab.LabRun
+    history: list[dict] = field(default_factory=list)
+
+
+def strokes_of_sketch(sketch: dict | None) -> str:
+    """The sketchpad's drawn pixels as the Lab's strokes (JSON): one dot per pixel, at most 2,000, in data coordinates."""
+    layers = [layer for layer in (sketch or {}).get("layers") or [] if layer is not None]
+    if not layers:
+        return "[]"
+    alpha = np.max([np.asarray(layer)[..., 3] if np.asarray(layer).ndim == 3 and np.asarray(layer).shape[2] == 4
+                    else np.asarray(layer).mean(-1) < 128 for layer in layers], axis=0)
+    ys, xs = np.nonzero(alpha > 0)
+    if len(xs) == 0:
+        return "[]"
+    keep = np.linspace(0, len(xs) - 1, min(len(xs), 2000)).astype(int)
+    h, w = alpha.shape
+    points = np.stack([xs[keep] / (w - 1) * 2 - 1, 1 - ys[keep] / (h - 1) * 2], 1) * lab.VIEW * 0.8
+    return json.dumps([[[round(float(x), 4), round(float(y), 4)]] for x, y in points])
+
+
+class Lab:
+    """The Lab's handlers. Each takes the request first (Gradio passes it only to parameters before a
+    *args), then its own arguments, then the knobs in KNOBS order."""
+
+    def __init__(self) -> None:
+        self.stops: dict[str, threading.Event] = {}  # session → set when its page closes
+
+    # --- settings ---------------------------------------------------------------------------------
+    @staticmethod
+    def config(values: tuple, check: Checks) -> lab.LabConfig:
+        """The knobs as a checked LabConfig, or a visible error naming the bad one."""
+        given = dict(zip(KNOBS, values, strict=True))
+        try:
+            strokes = json.loads(given.pop("strokes") or "[]")
+        except json.JSONDecodeError:
+            raise check.error("msg.lab_strokes") from None
+        for name in list(given):
+            if name not in ("distribution", "objective", "noise", "optimizer"):
+                number = check.number(given[name], f"field.{name}")
+                given[name] = int(number) if name in WHOLE and number == int(number) else number
+        try:
+            return lab.LabConfig(**given, strokes=tuple(tuple(map(tuple, s)) for s in strokes)).check()
+        except (lab.LabError, TypeError, ValueError) as error:
+            raise check.error("msg.lab_settings", error=error) from None
+
+    @staticmethod
+    def recipe(objective: str) -> tuple:
+        """The objective's own recipe for the optimiser, learning rates and critic steps (when it is chosen)."""
+        r = lab.OBJECTIVES[objective].recipe if objective in lab.OBJECTIVES else lab.OBJECTIVES["gan"].recipe
+        return r["optimizer"], r["lr_g"], r["lr_d"], r["d_steps"]
+
+    def _session(self, session: Session | None, config: lab.LabConfig) -> Session:
+        """The visitor's run if it was made with these settings, else a new one at step 0."""
+        if session is None or session.run.config != config:
+            session = Session(lab.LabRun(config))
+            session.history.append(session.run.measure())
+        return session
+
+    # --- pictures ---------------------------------------------------------------------------------
+    @staticmethod
+    def _view(session: Session, lang: str) -> tuple[Image.Image, Image.Image, str]:
+        snapshot = session.run.snapshot()
+        if session.history[-1]["step"] != snapshot.metrics["step"] or session.history[-1]["d_updates"] != \
+                snapshot.metrics["d_updates"]:
+            session.history.append(snapshot.metrics)
+        return (labview.field(snapshot, title=session.run.config.objective.upper()), labview.curves(session.history),
+                numbers(snapshot.metrics, session.run.config, lang))
+
+    # --- handlers ---------------------------------------------------------------------------------
+    def reset(self, request: gr.Request | None, *values) -> tuple:
+        """A new run at step 0 with the knobs as they are."""
+        check = Checks(language(request))
+        session = self._session(None, self.config(values, check))
+        return (session, *self._view(session, check.lang))
+
+    def d_step(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
+        """One discriminator update (GAN Lab's step-by-step training)."""
+        return self._step("d", request, session, values)
+
+    def g_step(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
+        """One generator update."""
+        return self._step("g", request, session, values)
+
+    def _step(self, which: str, request: gr.Request | None, session: Session | None, values: tuple) -> tuple:
+        check = Checks(language(request))
+        session = self._session(session, self.config(values, check))
+        if session.run.done:
+            gr.Warning(text("msg.lab_done", check.lang, steps=session.run.config.steps))
+        else:
+            session.run.d_step() if which == "d" else session.run.g_step()
+        return (session, *self._view(session, check.lang))
+
+    def stream(self, request: gr.Request | None, session: Session | None, speed, delay, *values) -> Iterator[tuple]:
+        """Train and show a picture every `speed` generator steps (fewer when they take longer than a frame),
+        with `delay` seconds between pictures for slow motion; until the run's steps, MAX_RUN_S, Pause or the
+        page closing."""
+        check = Checks(language(request))
+        speed = check.clamp(speed, 1, MAX_STREAM_STEPS, "field.speed", integer=True)
+        delay = check.clamp(delay, 0.0, 2.0, "field.delay")
+        session = self._session(session, self.config(values, check))
+        stop = self._stop_event(request)
+        started = time.monotonic()
+        while not session.run.done and not stop.is_set():
+            frame = time.monotonic()
+            session.run.advance(speed)
+            yield (session, *self._view(session, check.lang))
+            if time.monotonic() - started > MAX_RUN_S:
+                gr.Warning(text("msg.lab_time", check.lang, seconds=MAX_RUN_S, step=session.run.step))
+                return
+            time.sleep(max(0.0, delay - (time.monotonic() - frame)))
+        yield (session, *self._view(session, check.lang))
+
+    def side_by_side(self, request: gr.Request | None, speed, *values) -> Iterator[tuple[Image.Image, str]]:
+        """GAN, WGAN and WGAN-GP on the same data, nets, seed and steps, each with its own recipe, live."""
+        check = Checks(language(request))
+        speed = check.clamp(speed, 1, MAX_STREAM_STEPS, "field.speed", integer=True)
+        base = self.config(values, check)
+        shared = {k: getattr(base, k) for k in ("distribution", "noise", "g_width", "g_depth", "d_width", "d_depth",
+                                                "batch", "steps", "seed", "strokes")}
+        runs = [lab.LabRun(lab.LabConfig.for_objective(name, **shared)) for name in SIDE_BY_SIDE]
+        stop, started = self._stop_event(request), time.monotonic()
+        while True:
+            snapshots = [run.snapshot() for run in runs]
+            picture = labview.side_by_side([labview.field(s, size=360, title=run.config.objective.upper())
+                                            for s, run in zip(snapshots, runs, strict=True)])
+            yield picture, numbers_table([s.metrics for s in snapshots], SIDE_BY_SIDE, check.lang)
+            if all(run.done for run in runs) or stop.is_set() or time.monotonic() - started > MAX_RUN_S:
+                return
+            for run in runs:
+                run.advance(speed)
+
+    def run_api(self, request: gr.Request | None, *values) -> tuple[Image.Image, dict]:
+        """A whole run (capped at MAX_RUN_S): the final picture (field and curves) and the measurements as JSON."""
+        check = Checks(language(request))
+        config = self.config(values, check)
+        session = self._session(None, config)
+        started = time.monotonic()
+        every = max(1, config.steps // 50)
+        while not session.run.done and time.monotonic() - started < MAX_RUN_S:
+            session.run.advance(every)
+            session.history.append(session.run.measure())
+        field_picture, curves_picture, _ = self._view(session, check.lang)
+        return labview.side_by_side([field_picture, curves_picture]), {
+            "config": dataclasses.asdict(config), "final": session.history[-1], "history": session.history,
+            "complete": session.run.done, "seconds": round(time.monotonic() - started, 2)}
+
+    def claim_a(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
+        return self._claim("a", request, values)
+
+    def claim_b(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
+        return self._claim("b", request, values)
+
+    def claim_c(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
+        return self._claim("c", request, values)
+
+    def _claim(self, which: str, request: gr.Request | None, values: tuple) -> tuple[Image.Image, str, dict]:
+        """Claim a, b or c on the knobs' data, nets and seed (b: one seed; c: CLAIM_SEEDS): figure, sentence, numbers."""
+        check = Checks(language(request))
+        config = self.config(values, check)
+        if config.steps > MAX_CLAIM_STEPS:
+            gr.Warning(text("msg.lab_claim_steps", check.lang, steps=config.steps, cap=MAX_CLAIM_STEPS))
+            config = dataclasses.replace(config, steps=MAX_CLAIM_STEPS)
+        if which == "a":
+            a = lab.vanishing_gradient(config)
+            return labview.vanishing_figure(a), claim_sentence("a", a, check.lang), a
+        histories = lab.objective_runs(config, seeds=1 if which == "b" else CLAIM_SEEDS)
+        if which == "b":
+            b = lab.loss_vs_progress(histories)
+            return labview.progress_figure(b), claim_sentence("b", b, check.lang), b
+        if config.distribution not in ("ring", "grid", "gaussian"):
+            raise check.error("msg.lab_no_modes")
+        c = lab.mode_collapse(histories)
+        return labview.collapse_figure(c), claim_sentence("c", c, check.lang), c
+
+    # --- closing the page stops its runs ----------------------------------------------------------
+    def _stop_event(self, request: gr.Request | None) -> threading.Event:
+        key = getattr(request, "session_hash", None) or "-"
+        self.stops[key] = threading.Event()
+        return self.stops[key]
+
+    def page_closed(self, request: gr.Request | None = None) -> None:
+        """demo.unload: the closing page's streaming run stops at its next picture."""
+        stop = self.stops.pop(getattr(request, "session_hash", None) or "-", None)
+        if stop is not None:
+            stop.set()
+
+
+# --- words ----------------------------------------------------------------------------------------
+def _fmt(value, spec: str) -> str:
+    return "–" if value is None or (isinstance(value, float) and not np.isfinite(value)) else format(value, spec)
+
+
+def numbers(m: dict, config: lab.LabConfig, lang: str) -> str:
+    """A run's numbers in a line, in the page's language."""
+    modes = text("lab.modes", lang, modes=m["modes"], total=m["modes_total"], quality=m["high_quality"]) \
+        if m["modes"] is not None else ""
+    return text("lab.numbers", lang, step=m["step"], steps=config.steps, d_updates=m["d_updates"], w1=m["w1"],
+                estimate=m["estimate"], loss_d=m["loss_d"], loss_g=m["loss_g"], grad=m["grad_g"],
+                accuracy=m["accuracy"]) + modes
+
+
+def numbers_table(metrics: list[dict], names: tuple, lang: str) -> str:
+    rows = [text("lab.table_head", lang), "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, m in zip(names, metrics, strict=True):
+        modes = f"{m['modes']}/{m['modes_total']}" if m["modes"] is not None else "–"
+        rows.append(f"| {name} | {m['step']:,} | {m['w1']:.3f} | {modes} | {_fmt(m['high_quality'], '.0%')} | "
+                    f"{m['estimate']:.3f} | {m['grad_g']:.2g} |")
+    return "\n".join(rows)
+
+
+def claim_sentence(which: str, result: dict, lang: str) -> str:
+    """One sentence that reads the experiment's measured numbers."""
+    if which == "a":
+        return text("lab.claim_a_result", lang, steps=result["d_steps"][-1], accuracy=result["accuracy"][-1],
+                    sat0=result["saturating"][0], sat=result["saturating"][-1], ns=result["non_saturating"][-1],
+                    w=result["wasserstein"][-1])
+    if which == "b":
+        r = {name: _fmt(v["r_loss"], "+.2f") for name, v in result.items()}
+        e = {name: _fmt(v["r_estimate"], "+.2f") for name, v in result.items()}
+        return text("lab.claim_b_result", lang, minimax=r["gan-minimax"], gan=r["gan"], wgan=e["wgan"],
+                    gp=e["wgan-gp"], gan_estimate=e["gan"])
+    seeds = len(next(iter(result.values()))["modes"])
+    return text("lab.claim_c_result", lang, seeds=seeds, total=result["gan"]["modes_total"],
+                **{k.replace("-", "_"): v["mean_modes"] for k, v in result.items()},
+                **{f"q_{k.replace('-', '_')}": v["mean_high_quality"] for k, v in result.items()})
+
+
+# --- layout ---------------------------------------------------------------------------------------
+def tab(handlers: Lab, demo: gr.Blocks) -> None:
+    defaults = lab.LabConfig.for_objective("gan")
+    gr.Markdown(t("lab.intro"))
+    session = gr.State(None)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            distribution = gr.Dropdown([(t(f"lab.dist.{d}"), d) for d in lab.DISTRIBUTIONS], value="ring",
+                                       label=t("lab.distribution"), elem_id="lab-distribution")
+            with gr.Accordion(t("lab.draw"), open=False):
+                sketch = gr.Sketchpad(canvas_size=(SKETCH_PX, SKETCH_PX), fixed_canvas=True, type="numpy",
+                                      label=t("lab.sketch"), layers=False, elem_id="lab-sketch")
+                strokes = gr.Textbox("[]", visible=False)
+            objective = gr.Radio([(t(f"lab.obj.{o}"), o) for o in lab.OBJECTIVES], value="gan",
+                                 label=t("lab.objective"), elem_id="lab-objective")
+            noise = gr.Radio([(t(f"lab.noise.{n}"), n) for n in lab.NOISES], value="gaussian", label=t("lab.noise"))
+            seed = gr.Number(0, precision=None, step=1, label=t("seed"))
+            with gr.Accordion(t("lab.knobs"), open=False):
+                with gr.Row():
+                    g_width = gr.Number(defaults.g_width, step=1, label=t("lab.g_width"))
+                    g_depth = gr.Number(defaults.g_depth, step=1, label=t("lab.g_depth"))
+                    d_width = gr.Number(defaults.d_width, step=1, label=t("lab.d_width"))
+                    d_depth = gr.Number(defaults.d_depth, step=1, label=t("lab.d_depth"))
+                optimizer = gr.Radio(list(lab.OPTIMIZERS), value=defaults.optimizer, label=t("lab.optimizer"))
+                with gr.Row():
+                    lr_g = gr.Number(defaults.lr_g, label=t("lab.lr_g"))
+                    lr_d = gr.Number(defaults.lr_d, label=t("lab.lr_d"))
+                    d_steps = gr.Number(defaults.d_steps, step=1, label=t("lab.d_steps"))
+                with gr.Row():
+                    clip = gr.Number(defaults.clip, label=t("lab.clip"))
+                    gp_lambda = gr.Number(defaults.gp_lambda, label=t("lab.gp_lambda"))
+                    batch = gr.Number(defaults.batch, step=1, label=t("lab.batch"))
+                steps = gr.Number(defaults.steps, step=1, label=t("lab.steps"))
+            speed = gr.Slider(1, MAX_STREAM_STEPS, value=10, step=1, label=t("lab.speed"))
+            delay = gr.Slider(0, 2, value=0, step=0.05, label=t("lab.delay"), info=t("lab.delay_info"))
+            with gr.Row():
+                run = gr.Button(t("lab.run"), variant="primary", elem_id="lab-run")
+                pause = gr.Button(t("lab.pause"), elem_id="lab-pause")
+            with gr.Row():
+                d_button = gr.Button(t("lab.d_step"), size="sm", elem_id="lab-d-step")
+                g_button = gr.Button(t("lab.g_step"), size="sm", elem_id="lab-g-step")
+                reset = gr.Button(t("lab.reset"), size="sm", elem_id="lab-reset")
+        with gr.Column(scale=3):
+            with gr.Row():
+                picture = gr.Image(label=t("lab.field"), type="pil", format="png", elem_id="lab-field",
+                                   height=labview.FIELD_PX + 48)
+                curves = gr.Image(label=t("lab.curves"), type="pil", format="png", elem_id="lab-curves",
+                                  height=labview.FIELD_PX + 48)
+            reading = gr.Markdown(elem_id="lab-numbers")
+            gr.Markdown(t("lab.legend"))
+    knobs = [distribution, objective, noise, g_width, g_depth, d_width, d_depth, optimizer, lr_g, lr_d, d_steps, clip,
+             gp_lambda, batch, steps, seed, strokes]
+    view = [session, picture, curves, reading]
+
+    sketch.change(strokes_of_sketch, sketch, strokes, api_name=False, queue=False)
+    objective.input(handlers.recipe, objective, [optimizer, lr_g, lr_d, d_steps], api_name=False, queue=False)
+    gr.on([demo.load, reset.click], handlers.reset, knobs, view, api_name=False, **LAB_GROUP)
+    running = run.click(handlers.stream, [session, speed, delay, *knobs], view, api_name=False,
+                        show_progress="hidden", **LAB_GROUP)
+    pause.click(None, None, None, cancels=[running], api_name=False)
+    d_button.click(handlers.d_step, [session, *knobs], view, api_name=False, **LAB_GROUP)
+    g_button.click(handlers.g_step, [session, *knobs], view, api_name=False, **LAB_GROUP)
+    demo.unload(handlers.page_closed)
+
+    gr.Markdown(t("lab.side_intro"))
+    side_button = gr.Button(t("lab.side_run"), elem_id="lab-side-run")
+    side_picture = gr.Image(label=t("lab.side"), type="pil", format="png", elem_id="lab-side")
+    side_numbers = gr.Markdown(elem_id="lab-side-numbers")
+    side_button.click(handlers.side_by_side, [speed, *knobs], [side_picture, side_numbers], api_name=False,
+                      show_progress="hidden", **LAB_GROUP)
+
+    gr.Markdown(t("lab.claims_intro"))
+    with gr.Row():
+        claim_buttons = {which: gr.Button(t(f"lab.claim_{which}"), elem_id=f"lab-claim-{which}") for which in "abc"}
+    figure = gr.Image(label=t("lab.figure"), type="pil", format="png", elem_id="lab-figure")
+    sentence = gr.Markdown(elem_id="lab-claim-sentence")
+    result = gr.JSON(visible=False)
+    for which, button in claim_buttons.items():
+        button.click(getattr(handlers, f"claim_{which}"), knobs, [figure, sentence, result],
+                     api_name=f"lab_claim_{which}", **LAB_GROUP)
+    api_picture, api_json = gr.Image(visible=False, type="pil", format="png"), gr.JSON(visible=False)
+    gr.Button(visible=False).click(handlers.run_api, knobs, [api_picture, api_json], api_name="lab_run", **LAB_GROUP)
