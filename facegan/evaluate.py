@@ -29,7 +29,7 @@ from .cli import Parser, UsageError, run
 from .data import DataError, load_folder
 from .export import CheckpointError, load_generator, update_metadata
 from .metrics import (
-    K_DC,
+    MIN_SAMPLES,
     PRDC,
     InceptionFeatures,
     MetricsError,
@@ -46,8 +46,6 @@ from .models import IMAGE_SIZES
 from .sampling import render, seeded_noise
 from .training import resolve_device
 
-MIN_SAMPLES = K_DC + 1  # density and coverage need each real face's 5 nearest other faces
-
 
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="python -m facegan.evaluate", description=__doc__)
@@ -62,8 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "what a perfect generator gets at these sizes")
     p.add_argument("--nearest", type=int, metavar="K",
                    help="write NAME.eval.nearest.png: the generated faces closest to the reference, each with its K "
-                        "nearest reference faces in Inception feature space, and compare nearest-face distances "
-                        "with those of held-out real faces")
+                        "nearest reference faces in Inception feature space; and NAME.eval.distances.png: every "
+                        "generated and held-out real face's distance to its nearest reference face")
     p.add_argument("--nearest-rows", type=int, default=8, help="generated faces in that grid (default 8)")
     p.add_argument("--image-size", type=int, choices=IMAGE_SIZES,
                    help="size the real images are brought to (default: the generator's, else 64)")
@@ -116,6 +114,27 @@ def nearest_grid(faces: torch.Tensor, neighbours: torch.Tensor, distances: np.nd
     canvas.save(path)
 
 
+def distance_histogram(generated: np.ndarray, real: np.ndarray, path: Path, title: str) -> None:
+    """How far each face is from its nearest reference face, generated against held-out real ones:
+    a generator that copies its training faces shows a pile near 0 that real faces do not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3))
+    bins = np.linspace(0, max(generated.max(), real.max()), 50)
+    ax.hist(real, bins, alpha=0.6, label=f"held-out real (median {np.median(real):.1f})")
+    ax.hist(generated, bins, alpha=0.6, label=f"generated (median {np.median(generated):.1f})")
+    ax.set_xlabel("distance to the nearest reference face")
+    ax.set_ylabel("faces")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check(args)
@@ -160,11 +179,14 @@ def main(argv: list[str] | None = None) -> int:
         real_distance = nearest(real[args.reference_num:], reference.features, 1, device)[0][:, 0]
         rows = np.argsort(distances[:, 0])[:args.nearest_rows]  # the most copy-like faces
         faces = shuffled_images(args.data, image_size)[torch.from_numpy(indices[rows])]
-        grid_path = json_path.with_suffix(".nearest.png")
+        grid_path, histogram_path = json_path.with_suffix(".nearest.png"), json_path.with_suffix(".distances.png")
         generated = (render(generator, seeded_noise(num, generator.config.nz, args.seed)[rows], fast=False)
                      if args.checkpoint else images[torch.from_numpy(rows)])
         nearest_grid(generated, faces, distances[rows], grid_path)
+        distance_histogram(distances[:, 0], real_distance, histogram_path,
+                           f"{source}: nearest of {len(reference.features):,} reference faces")
         result["nearest"] = {"k": args.nearest, "searched": len(reference.features), "grid": str(grid_path),
+                             "histogram": str(histogram_path),
                              "median_generated": float(np.median(distances[:, 0])),
                              "median_held_out_real": float(np.median(real_distance)),
                              "closest_generated": float(distances[:, 0].min()),
@@ -172,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         n = result["nearest"]
         print(f"nearest of {n['searched']:,} reference faces: median distance {n['median_generated']:.2f} "
               f"(generated) vs {n['median_held_out_real']:.2f} (held-out real), closest {n['closest_generated']:.2f} "
-              f"vs {n['closest_held_out_real']:.2f} → {grid_path}")
+              f"vs {n['closest_held_out_real']:.2f} → {grid_path}, {histogram_path}")
 
     result["seconds"] = round(time.perf_counter() - started, 1)
     json_path.write_text(json.dumps(result, indent=2) + "\n")

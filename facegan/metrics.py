@@ -184,6 +184,9 @@ def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, k_pr: 
     above); coverage: share of reals whose ball holds a fake (dropped modes lower it).
     One pass over real × fake distances, a chunk of real rows at a time.
     """
+    if len(real) <= max(k_pr, k_dc) or len(fake) <= k_pr:
+        raise ValueError(f"precision/recall/density/coverage need more than {max(k_pr, k_dc)} real and {k_pr} "
+                         f"generated samples, not {len(real)} and {len(fake)}")
     real_pr, real_dc = neighbour_radii(real, (k_pr, k_dc), device)
     (fake_pr,) = neighbour_radii(fake, (k_pr,), device)
     fake_t = torch.as_tensor(fake, dtype=torch.float64, device=device)
@@ -203,6 +206,7 @@ def precision_recall_density_coverage(real: np.ndarray, fake: np.ndarray, k_pr: 
 
 PRDC = ("precision", "recall", "density", "coverage")
 K_PR, K_DC = 3, 5  # the papers' choices
+MIN_SAMPLES = K_DC + 1  # each real face's 5 nearest other faces, for density and coverage
 
 
 @dataclass
@@ -243,6 +247,8 @@ class GeneratorScorer:
 
     def __init__(self, data: str | Path, image_size: int, device: torch.device | str, num: int,
                  batch_size: int = 100, kid_subsets: int = 100) -> None:
+        if num < MIN_SAMPLES:
+            raise ValueError(f"scoring needs at least {MIN_SAMPLES} samples, not {num}")
         self.extractor = InceptionFeatures(device)
         self.reference = reference_stats(self.extractor, data, image_size, batch_size=batch_size)
         self.num, self.batch_size, self.kid_subsets = num, batch_size, kid_subsets

@@ -265,6 +265,7 @@ def test_evaluate_nearest_finds_copied_training_faces(stand_in, tmp_path, image_
     first = np.asarray(grid)[4:68:2, 4:68:2]  # the first row: the generated face and its nearest real face
     nearest_face = np.asarray(grid)[4:68:2, 80:144:2]
     assert np.array_equal(first, nearest_face)
+    assert Image.open(tmp_path / "c.eval.distances.png").size[0] > 0
     assert "nearest of 20 reference faces" in capsys.readouterr().out
 
 
