@@ -1,4 +1,4 @@
-"""The Lab's engine: exact measurements, seeded runs, the losses it shares with the face models, and claim a's physics."""
+"""The Lab's engine: exact measurements, seeded runs, the face models' losses, and claim a's physics."""
 
 import dataclasses
 

@@ -44,7 +44,7 @@ class Session:
 
 
 def strokes_of_sketch(sketch: dict | None) -> str:
-    """The sketchpad's drawn pixels as the Lab's strokes (JSON): one dot per pixel, at most 2,000, in data coordinates."""
+    """The sketchpad's drawn pixels as the Lab's strokes (JSON): a dot per pixel, at most 2,000, in data coordinates."""
     layers = [layer for layer in (sketch or {}).get("layers") or [] if layer is not None]
     if not layers:
         return "[]"
@@ -195,7 +195,7 @@ class Lab:
         return self._claim("c", request, values)
 
     def _claim(self, which: str, request: gr.Request | None, values: tuple) -> tuple[Image.Image, str, dict]:
-        """Claim a, b or c on the knobs' data, nets and seed (b: one seed; c: CLAIM_SEEDS): figure, sentence, numbers."""
+        """Claim a, b or c on the knobs' data, nets and seed (b: one seed; c: CLAIM_SEEDS): figure, sentence, JSON."""
         check = Checks(language(request))
         config = self.config(values, check)
         if config.steps > MAX_CLAIM_STEPS:
@@ -323,7 +323,7 @@ def tab(handlers: Lab, demo: gr.Blocks) -> None:
     sketch.change(strokes_of_sketch, sketch, strokes, api_name=False, queue=False)
     objective.input(handlers.recipe, objective, [optimizer, lr_g, lr_d, d_steps], api_name=False, queue=False)
     gr.on([demo.load, reset.click], handlers.reset, knobs, view, api_name=False, **LAB_GROUP)
-    running = run.click(handlers.stream, [session, speed, delay, *knobs], view, api_name=False,
+    running = run.click(handlers.stream, [session, speed, delay, *knobs], view, api_name="lab_stream",
                         show_progress="hidden", **LAB_GROUP)
     pause.click(None, None, None, cancels=[running], api_name=False)
     d_button.click(handlers.d_step, [session, *knobs], view, api_name=False, **LAB_GROUP)
