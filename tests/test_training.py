@@ -181,6 +181,9 @@ def test_eval_every_logs_fid_and_keeps_the_best_generator(tmp_path, image_folder
     assert [r["step"] for r in fids] == [2, 4]
     best = load_generator(tmp_path / "run" / "best.safetensors")[1]
     assert best["metrics"]["fid"] == min(r["fid"] for r in fids) and best["metrics"]["num"] == 12
+    assert all(0 <= r[key] <= 1 for r in fids for key in ("precision", "recall", "coverage"))  # rows carry all six
+    best_row = min(fids, key=lambda r: r["fid"])
+    assert best["prdc"]["precision"] == best_row["precision"] and best["prdc"]["num"] == 12
 
 
 def test_export_writes_a_training_record_for_the_app(tmp_path, image_folder):
