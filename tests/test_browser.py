@@ -109,7 +109,7 @@ def test_chinese_browser_gets_the_chinese_studio(browser, app_url):
     page = open_page(browser, app_url, "zh-CN")
     try:
         image_src(page, "#samples-grid")
-        assert page.get_by_role("tab").all_inner_texts() == ["样本", "插值", "对比", "编辑", "关于模型"]
+        assert page.get_by_role("tab").all_inner_texts() == ["样本", "插值", "对比", "编辑", "关于模型", "实验室"]
         assert page.get_by_role("button", name="随机种子").count() == 1 and page.get_by_text("人脸数量").count() >= 1
         page.get_by_role("tab", name="关于模型").click()
         page.get_by_text("生成器步数").first.wait_for(timeout=30_000)
@@ -117,5 +117,38 @@ def test_chinese_browser_gets_the_chinese_studio(browser, app_url):
         page.get_by_role("tab", name="编辑").click()
         page.get_by_text("滑块的含义").wait_for(timeout=30_000)
         page.locator("#edit-reading").get_by_text("留出的 UTKFace 人脸").wait_for(timeout=30_000)
+    finally:
+        page.context.close()
+
+
+def watch_the_lab_train(page, tab: str, run: str) -> None:
+    """Open the Lab, press Run, and see the live picture change at least three times."""
+    page.get_by_role("tab", name=tab).click()
+    seen = [image_src(page, "#lab-field")]
+    page.get_by_role("button", name=run, exact=True).click()
+    for _ in range(3):
+        page.wait_for_function("old => document.querySelector('#lab-field img')?.getAttribute('src') !== old",
+                               arg=seen[-1], timeout=30_000)
+        seen.append(page.locator("#lab-field img").first.get_attribute("src"))
+    assert len(set(seen)) == 4
+    page.wait_for_function("document.querySelector('#lab-numbers').innerText.includes('W1')", timeout=30_000)
+
+
+@pytest.mark.parametrize("locale, tab, run, words", [
+    ("en-US", "Lab", "▶ Run", "Reading the picture"),
+    ("zh-CN", "实验室", "▶ 运行", "如何读图"),
+])
+def test_lab_trains_live_without_console_errors(browser, app_url, locale, tab, run, words):
+    page = open_page(browser, app_url, locale)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        image_src(page, "#samples-grid")
+        watch_the_lab_train(page, tab, run)
+        page.get_by_text(words).wait_for(timeout=30_000)
+        page.locator("#lab-pause").click()
+        page.screenshot(path=str(ARTIFACTS / f"lab-{locale}.png"), full_page=True)
+        assert errors == []
     finally:
         page.context.close()

@@ -7,6 +7,7 @@ capped in steps and seconds, and stops when its page closes.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import threading
@@ -64,7 +65,7 @@ class Lab:
     *args), then its own arguments, then the knobs in KNOBS order."""
 
     def __init__(self) -> None:
-        self.stops: dict[str, threading.Event] = {}  # session → set when its page closes
+        self.stops: dict[str, set[threading.Event]] = {}  # a session's streaming runs, set when its page closes
 
     # --- settings ---------------------------------------------------------------------------------
     @staticmethod
@@ -139,17 +140,16 @@ class Lab:
         speed = check.clamp(speed, 1, MAX_STREAM_STEPS, "field.speed", integer=True)
         delay = check.clamp(delay, 0.0, 2.0, "field.delay")
         session = self._session(session, self.config(values, check))
-        stop = self._stop_event(request)
         started = time.monotonic()
-        while not session.run.done and not stop.is_set():
-            frame = time.monotonic()
-            session.run.advance(speed)
-            yield (session, *self._view(session, check.lang))
-            if time.monotonic() - started > MAX_RUN_S:
-                gr.Warning(text("msg.lab_time", check.lang, seconds=MAX_RUN_S, step=session.run.step))
-                return
-            time.sleep(max(0.0, delay - (time.monotonic() - frame)))
-        yield (session, *self._view(session, check.lang))
+        with self._until_page_closes(request) as stop:
+            while not session.run.done and not stop.is_set():
+                frame = time.monotonic()
+                session.run.advance(speed)
+                yield (session, *self._view(session, check.lang))
+                if time.monotonic() - started > MAX_RUN_S:
+                    gr.Warning(text("msg.lab_time", check.lang, seconds=MAX_RUN_S, step=session.run.step))
+                    return
+                time.sleep(max(0.0, delay - (time.monotonic() - frame)))
 
     def side_by_side(self, request: gr.Request | None, speed, *values) -> Iterator[tuple[Image.Image, str]]:
         """GAN, WGAN and WGAN-GP on the same data, nets, seed and steps, each with its own recipe, live."""
@@ -159,16 +159,17 @@ class Lab:
         shared = {k: getattr(base, k) for k in ("distribution", "noise", "g_width", "g_depth", "d_width", "d_depth",
                                                 "batch", "steps", "seed", "strokes")}
         runs = [lab.LabRun(lab.LabConfig.for_objective(name, **shared)) for name in SIDE_BY_SIDE]
-        stop, started = self._stop_event(request), time.monotonic()
-        while True:
-            snapshots = [run.snapshot() for run in runs]
-            picture = labview.side_by_side([labview.field(s, size=360, title=run.config.objective.upper())
-                                            for s, run in zip(snapshots, runs, strict=True)])
-            yield picture, numbers_table([s.metrics for s in snapshots], SIDE_BY_SIDE, check.lang)
-            if all(run.done for run in runs) or stop.is_set() or time.monotonic() - started > MAX_RUN_S:
-                return
-            for run in runs:
-                run.advance(speed)
+        started = time.monotonic()
+        with self._until_page_closes(request) as stop:
+            while True:
+                snapshots = [run.snapshot() for run in runs]
+                picture = labview.side_by_side([labview.field(s, size=360, title=run.config.objective.upper())
+                                                for s, run in zip(snapshots, runs, strict=True)])
+                yield picture, numbers_table([s.metrics for s in snapshots], SIDE_BY_SIDE, check.lang)
+                if all(run.done for run in runs) or stop.is_set() or time.monotonic() - started > MAX_RUN_S:
+                    return
+                for run in runs:
+                    run.advance(speed)
 
     def run_api(self, request: gr.Request | None, *values) -> tuple[Image.Image, dict]:
         """A whole run (capped at MAX_RUN_S): the final picture (field and curves) and the measurements as JSON."""
@@ -214,15 +215,19 @@ class Lab:
         return labview.collapse_figure(c), claim_sentence("c", c, check.lang), c
 
     # --- closing the page stops its runs ----------------------------------------------------------
-    def _stop_event(self, request: gr.Request | None) -> threading.Event:
-        key = getattr(request, "session_hash", None) or "-"
-        self.stops[key] = threading.Event()
-        return self.stops[key]
+    @contextlib.contextmanager
+    def _until_page_closes(self, request: gr.Request | None) -> Iterator[threading.Event]:
+        """An event that is set when the request's page closes, for as long as the streaming run lasts."""
+        key, stop = getattr(request, "session_hash", None) or "-", threading.Event()
+        self.stops.setdefault(key, set()).add(stop)
+        try:
+            yield stop
+        finally:
+            self.stops.get(key, set()).discard(stop)
 
     def page_closed(self, request: gr.Request | None = None) -> None:
-        """demo.unload: the closing page's streaming run stops at its next picture."""
-        stop = self.stops.pop(getattr(request, "session_hash", None) or "-", None)
-        if stop is not None:
+        """demo.unload: the closing page's streaming runs stop at their next picture."""
+        for stop in self.stops.pop(getattr(request, "session_hash", None) or "-", set()):
             stop.set()
 
 
