@@ -84,7 +84,7 @@ def one_step(run: LabRun):
 
 
 def time_to_ring(seed: int, nets: dict, limit_s: float = 60.0) -> float | None:
-    """Training seconds until WGAN-GP covers all 8 ring modes with ≥ 50% of samples within 3σ (None: not within limit_s)."""
+    """Training seconds until WGAN-GP covers all 8 ring modes with ≥ 50% of samples within 3σ (None: not by limit_s)."""
     run = LabRun(LabConfig.for_objective("wgan-gp", distribution="ring", seed=seed, steps=20_000, **nets))
     trained = 0.0
     while trained < limit_s and not run.done:

@@ -38,7 +38,8 @@ def native(client, *args) -> np.ndarray:
 def faces_of(grid: np.ndarray, count: int, size: int) -> torch.Tensor:
     """The uint8 N×3×H×W faces of a native grid (2 px padding, near-square)."""
     columns = int(count ** 0.5 + 0.999)
-    cells = [grid[2 + (i // columns) * (size + 2):, 2 + (i % columns) * (size + 2):][:size, :size] for i in range(count)]
+    step = size + 2
+    cells = [grid[2 + (i // columns) * step:, 2 + (i % columns) * step:][:size, :size] for i in range(count)]
     return torch.from_numpy(np.stack(cells)).permute(0, 3, 1, 2)
 
 
@@ -118,7 +119,8 @@ def test_interpolation_frame_hits_both_seeds_and_clamps_t(client):
 def test_strip_and_gif(client):
     strip, gif = client.predict("dcgan", 1, 2, "slerp", 5, 1.0, api_name="/strip")
     assert Image.open(strip).size == (5 * 98 + 2, 98 + 2)  # frames of 96 px
-    assert Image.open(client.predict("dcgan", 1, 2, "slerp", 16, 1.0, api_name="/strip")[0]).size == (8 * 98 + 2, 2 * 98 + 2)
+    strip = client.predict("dcgan", 1, 2, "slerp", 16, 1.0, api_name="/strip")[0]
+    assert Image.open(strip).size == (8 * 98 + 2, 2 * 98 + 2)
     with Image.open(gif) as animation:
         assert animation.format == "GIF" and animation.n_frames > 10
 
