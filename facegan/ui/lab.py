@@ -44,6 +44,12 @@ class Session:
     history: list[dict] = field(default_factory=list)
 
 
+def drawing(sketch: dict | None) -> tuple[str, dict]:
+    """The sketchpad's strokes, and the distribution switched to them once something is drawn."""
+    strokes = strokes_of_sketch(sketch)
+    return strokes, gr.update(value="drawn") if strokes != "[]" else gr.update()
+
+
 def strokes_of_sketch(sketch: dict | None) -> str:
     """The sketchpad's drawn pixels as the Lab's strokes (JSON): a dot per pixel, at most 2,000, in data coordinates."""
     layers = [layer for layer in (sketch or {}).get("layers") or [] if layer is not None]
@@ -325,9 +331,11 @@ def tab(handlers: Lab, demo: gr.Blocks) -> None:
              gp_lambda, batch, steps, seed, strokes]
     view = [session, picture, curves, reading]
 
-    sketch.change(strokes_of_sketch, sketch, strokes, api_name=False, queue=False)
+    sketch.change(drawing, sketch, [strokes, distribution], api_name=False, queue=False)
     objective.input(handlers.recipe, objective, [optimizer, lr_g, lr_d, d_steps], api_name=False, queue=False)
-    gr.on([demo.load, reset.click], handlers.reset, knobs, view, api_name=False, **LAB_GROUP)
+    # New settings show a new run at step 0, as in GAN Lab.
+    gr.on([demo.load, reset.click, *(knob.change for knob in knobs)], handlers.reset, knobs, view, api_name=False,
+          trigger_mode="always_last", **LAB_GROUP)
     running = run.click(handlers.stream, [session, speed, delay, *knobs], view, api_name="lab_stream",
                         show_progress="hidden", **LAB_GROUP)
     pause.click(None, None, None, cancels=[running], api_name=False)
