@@ -25,7 +25,7 @@ WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png"]
 DATA_LICENSE = {"license": "other", "license_name": "utkface-non-commercial-research",
                 "license_link": "https://susanqq.github.io/UTKFace/"}
 SPACE_PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "facegan/*.py", "facegan/ui/*.py", "docs/*.png",
-                  *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
+                  "docs/*.md", "docs/lab/*.png", *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
 
 
 class HubError(RuntimeError):

@@ -18,7 +18,7 @@ To add strings, add the same key to both dicts below (a test checks they match).
 from __future__ import annotations
 
 import hashlib
-from typing import Callable
+from collections.abc import Callable
 
 import gradio as gr
 
