@@ -135,6 +135,27 @@ def watch_the_lab_train(page, tab: str, run: str) -> None:
     page.wait_for_function("document.querySelector('#lab-numbers').innerText.includes('W1')", timeout=30_000)
 
 
+def draw_a_v(page) -> None:
+    """Draw a V on the sketchpad: the data becomes the drawing, and the picture shows it."""
+    page.get_by_text("Draw your own data").click()
+    page.locator("#lab-sketch button[aria-label='Brush']").first.click()
+    box = page.locator("#lab-sketch canvas").first.bounding_box()
+    before = page.locator("#lab-field img").first.get_attribute("src")
+    page.mouse.move(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    for x, y in ((0.5, 0.7), (0.8, 0.3)):
+        page.mouse.move(box["x"] + box["width"] * x, box["y"] + box["height"] * y, steps=10)
+    page.mouse.up()
+    page.wait_for_function("document.querySelector('#lab-distribution input').value.startsWith('My drawing')",
+                           timeout=30_000)
+    page.wait_for_function("old => document.querySelector('#lab-field img')?.getAttribute('src') !== old",
+                           arg=before, timeout=30_000)
+    # The new data stopped the run and shows step 0 of a run on the drawing, which has no modes to count.
+    page.wait_for_function("!document.querySelector('#lab-numbers').innerText.includes('modes covered')",
+                           timeout=30_000)
+    assert "Step 0 /" in page.locator("#lab-numbers").inner_text()
+
+
 @pytest.mark.parametrize("locale, tab, run, words", [
     ("en-US", "Lab", "▶ Run", "Reading the picture"),
     ("zh-CN", "实验室", "▶ 运行", "如何读图"),
@@ -147,6 +168,8 @@ def test_lab_trains_live_without_console_errors(browser, app_url, locale, tab, r
     try:
         image_src(page, "#samples-grid")
         watch_the_lab_train(page, tab, run)
+        if locale == "en-US":
+            draw_a_v(page)
         page.get_by_text(words).wait_for(timeout=30_000)
         page.locator("#lab-pause").click()
         page.screenshot(path=str(ARTIFACTS / f"lab-{locale}.png"), full_page=True)

@@ -288,7 +288,8 @@ def tab(handlers: Lab, demo: gr.Blocks) -> None:
                                        label=t("lab.distribution"), elem_id="lab-distribution")
             with gr.Accordion(t("lab.draw"), open=False):
                 sketch = gr.Sketchpad(canvas_size=(SKETCH_PX, SKETCH_PX), fixed_canvas=True, type="numpy",
-                                      label=t("lab.sketch"), layers=False, elem_id="lab-sketch")
+                                      label=t("lab.sketch"), layers=False, transforms=(), elem_id="lab-sketch",
+                                      brush=gr.Brush(default_size=6, colors=["#000000"], color_mode="fixed"))
                 strokes = gr.Textbox("[]", visible=False)
             objective = gr.Radio([(t(f"lab.obj.{o}"), o) for o in lab.OBJECTIVES], value="gan",
                                  label=t("lab.objective"), elem_id="lab-objective")
@@ -333,11 +334,11 @@ def tab(handlers: Lab, demo: gr.Blocks) -> None:
 
     sketch.change(drawing, sketch, [strokes, distribution], api_name=False, queue=False)
     objective.input(handlers.recipe, objective, [optimizer, lr_g, lr_d, d_steps], api_name=False, queue=False)
-    # New settings show a new run at step 0, as in GAN Lab.
-    gr.on([demo.load, reset.click, *(knob.change for knob in knobs)], handlers.reset, knobs, view, api_name=False,
-          trigger_mode="always_last", **LAB_GROUP)
     running = run.click(handlers.stream, [session, speed, delay, *knobs], view, api_name="lab_stream",
                         show_progress="hidden", **LAB_GROUP)
+    # New settings stop the run and show a new one at step 0, as in GAN Lab.
+    gr.on([demo.load, reset.click, *(knob.change for knob in knobs)], handlers.reset, knobs, view, api_name=False,
+          trigger_mode="always_last", cancels=[running], **LAB_GROUP)
     pause.click(None, None, None, cancels=[running], api_name=False)
     d_button.click(handlers.d_step, [session, *knobs], view, api_name=False, **LAB_GROUP)
     g_button.click(handlers.g_step, [session, *knobs], view, api_name=False, **LAB_GROUP)
