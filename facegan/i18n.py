@@ -215,16 +215,18 @@ penalty on random mixes of real and generated faces instead of clipping:
                   "L_D and L_G; the exact W1 distance to the real points beside the critic's estimate "
                   "E[D(x)] − E[D(G(z))]; modes covered and the share of samples within 3σ of a mode (mixtures "
                   "only); ‖∇θ G‖ on a log scale.",
-    "lab.numbers": "Step **{step:,}** / {steps:,} ({d_updates:,} D steps) · exact W1 **{w1:.3f}** · estimate "
-                   "{estimate:.3f} · L_D {loss_d:.3f} · L_G {loss_g:.3f} · ‖∇θ G‖ {grad:.2g} · D accuracy {accuracy:.0%}",
+    "lab.numbers": "Step **{step:,}** / {steps:,} ({d_updates:,} D steps) · exact W1 **{w1}** · estimate "
+                   "{estimate:.3f} · L_D {loss_d:.3f} · L_G {loss_g:.3f} · ‖∇θ G‖ {grad:.2g}",
+    "lab.accuracy": " · D accuracy {accuracy:.0%}",
     "lab.modes": " · modes covered **{modes}/{total}** · within 3σ **{quality:.0%}**",
     "lab.side_intro": "### Side by side\nThe same data, nets, seed and steps under GAN, WGAN and WGAN-GP, each with "
                       "its own recipe.",
     "lab.side_run": "▶ Run all three",
     "lab.side": "GAN · WGAN · WGAN-GP",
     "lab.table_head": "| objective | step | exact W1 | modes | within 3σ | estimate | ‖∇θ G‖ |",
-    "lab.claims_intro": "### The three claims, measured\nEach button runs the experiment on the data, nets and seed "
-                        "above (claim c over 3 seeds; `python -m facegan.lab claims` runs 5).",
+    "lab.claims_intro": "### The three claims, measured\nEach button runs the experiment on the data, nets, seed and "
+                        "steps above (claim a: as many D steps; claim c over {seeds} seeds; "
+                        "`python -m facegan.lab claims` runs 5).",
     "lab.claim_a": "a · Vanishing gradient",
     "lab.claim_b": "b · Loss vs quality",
     "lab.claim_c": "c · Mode collapse",
@@ -244,23 +246,17 @@ penalty on random mixes of real and generated faces instead of clipping:
                       "follows the samples' distance to the data; weight clipping is the WGAN objective there.",
     "lab.about.wgan-gp": "**In the Lab:** claim **a** shows the gradient this model's critic keeps giving once it is "
                          "trained to optimum; claim **c** its mode coverage.",
-    "field.distribution": "distribution",
-    "field.g_width": "G width",
-    "field.g_depth": "G hidden layers",
-    "field.d_width": "D width",
-    "field.d_depth": "D hidden layers",
-    "field.lr_g": "G learning rate",
-    "field.lr_d": "D learning rate",
-    "field.d_steps": "D steps per G step",
-    "field.clip": "clip c",
-    "field.gp_lambda": "penalty λ",
-    "field.batch": "batch",
-    "field.steps": "number of generator steps",
     "field.speed": "steps per picture",
     "field.delay": "slow-motion delay",
     "msg.lab_settings": "The Lab cannot run these settings: {error}.",
     "msg.lab_strokes": "The drawing's strokes are not valid JSON (a list of polylines of [x, y] points).",
-    "msg.lab_done": "This run has reached its {steps:,} generator steps: press Reset or raise the steps.",
+    "msg.lab_done": "This run has reached its {steps:,} generator steps: press Reset, or change a setting, to start "
+                    "again.",
+    "msg.lab_range": "The {field} must be from {low:g} to {high:g} (whole numbers where the limits are), not {value}.",
+    "msg.lab_empty_drawing": "The drawing is empty: pick the brush and draw at least one stroke first.",
+    "msg.lab_diverged": "The run diverged at generator step {step:,} (a loss became infinite or NaN): lower the "
+                        "learning rates and press Reset.",
+    "msg.lab_claim_time": "The experiment stopped at its {seconds} s limit: its numbers come from shorter runs.",
     "msg.lab_time": "Stopped after {seconds} s at generator step {step:,}: press Run to go on.",
     "msg.lab_claim_steps": "The claim runs {cap:,} generator steps, not {steps:,}, to stay quick.",
     "msg.lab_no_modes": "Claim c counts modes: choose the ring, the grid or the Gaussian.",
@@ -430,15 +426,16 @@ ZH: dict[str, str] = {
                   "WGAN 显示评论家分数）。黑色箭头：生成器损失把每个生成点推向的方向（−∇ₓ L_G，最长的箭头缩放到固定长度）。"
                   "灰色网格：一组噪声值经 G 映射后的形状。曲线：L_D 和 L_G；与真实点的精确 W1 距离及评论家的估计 "
                   "E[D(x)] − E[D(G(z))]；覆盖的模式数及落在某个模式 3σ 内的样本比例（仅混合分布）；对数刻度的 ‖∇θ G‖。",
-    "lab.numbers": "第 **{step:,}** / {steps:,} 步（D 走了 {d_updates:,} 步）· 精确 W1 **{w1:.3f}** · 估计 "
-                   "{estimate:.3f} · L_D {loss_d:.3f} · L_G {loss_g:.3f} · ‖∇θ G‖ {grad:.2g} · D 准确率 {accuracy:.0%}",
+    "lab.numbers": "第 **{step:,}** / {steps:,} 步（D 走了 {d_updates:,} 步）· 精确 W1 **{w1}** · 估计 "
+                   "{estimate:.3f} · L_D {loss_d:.3f} · L_G {loss_g:.3f} · ‖∇θ G‖ {grad:.2g}",
+    "lab.accuracy": " · D 准确率 {accuracy:.0%}",
     "lab.modes": " · 覆盖模式 **{modes}/{total}** · 3σ 内 **{quality:.0%}**",
     "lab.side_intro": "### 并排对比\n同样的数据、网络、种子和步数，分别用 GAN、WGAN 和 WGAN-GP 各自的配方训练。",
     "lab.side_run": "▶ 三个一起运行",
     "lab.side": "GAN · WGAN · WGAN-GP",
     "lab.table_head": "| 目标函数 | 步数 | 精确 W1 | 模式 | 3σ 内 | 估计 | ‖∇θ G‖ |",
-    "lab.claims_intro": "### 三个论断，实测\n每个按钮都在上面的数据、网络和种子上运行一次实验（论断 c 用 3 个种子；"
-                        "`python -m facegan.lab claims` 用 5 个）。",
+    "lab.claims_intro": "### 三个论断，实测\n每个按钮都在上面的数据、网络、种子和步数上运行一次实验（论断 a：同样多的 D 步；"
+                        "论断 c 用 {seeds} 个种子；`python -m facegan.lab claims` 用 5 个）。",
     "lab.claim_a": "a · 梯度消失",
     "lab.claim_b": "b · 损失与质量",
     "lab.claim_c": "c · 模式坍缩",
@@ -455,23 +452,15 @@ ZH: dict[str, str] = {
     "lab.about.wgan": "**在实验室中：** 论断 **b** 表明，本模型评论家的估计与 GAN 的损失不同，会随样本与数据的距离变化；"
                       "那里的 WGAN 目标函数同样使用权重裁剪。",
     "lab.about.wgan-gp": "**在实验室中：** 论断 **a** 显示本模型的评论家训练到最优后仍给出的梯度；论断 **c** 显示其模式覆盖。",
-    "field.distribution": "分布",
-    "field.g_width": "G 宽度",
-    "field.g_depth": "G 隐藏层数",
-    "field.d_width": "D 宽度",
-    "field.d_depth": "D 隐藏层数",
-    "field.lr_g": "G 学习率",
-    "field.lr_d": "D 学习率",
-    "field.d_steps": "每步 G 的 D 步数",
-    "field.clip": "裁剪 c",
-    "field.gp_lambda": "惩罚 λ",
-    "field.batch": "批大小",
-    "field.steps": "生成器步数",
     "field.speed": "每张图的步数",
     "field.delay": "慢动作间隔",
     "msg.lab_settings": "实验室无法使用这些设置运行：{error}。",
     "msg.lab_strokes": "手绘的笔画不是有效的 JSON（应为由 [x, y] 点组成的折线列表）。",
-    "msg.lab_done": "本次训练已达到 {steps:,} 个生成器步：请点击重置或增加步数。",
+    "msg.lab_done": "本次训练已达到 {steps:,} 个生成器步：点击重置或修改任一设置即可重新开始。",
+    "msg.lab_range": "{field}必须在 {low:g} 到 {high:g} 之间（两端为整数时须为整数），而不是 {value}。",
+    "msg.lab_empty_drawing": "手绘为空：请先选择画笔并至少画一笔。",
+    "msg.lab_diverged": "训练在生成器第 {step:,} 步发散（某个损失变为无穷大或 NaN）：请降低学习率并点击重置。",
+    "msg.lab_claim_time": "实验在 {seconds} 秒的限制处停止：其数值来自较短的训练。",
     "msg.lab_time": "运行 {seconds} 秒后在生成器第 {step:,} 步停止：点击运行继续。",
     "msg.lab_claim_steps": "为保持快速，该论断运行 {cap:,} 个生成器步，而不是 {steps:,} 个。",
     "msg.lab_no_modes": "论断 c 统计模式数：请选择环、网格或单个高斯。",

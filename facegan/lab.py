@@ -42,10 +42,17 @@ from .losses import clip_weights, discriminator_loss, generator_loss, gradient_p
 DISTRIBUTIONS = ("ring", "grid", "gaussian", "moons", "spiral", "swissroll", "drawn")
 NOISES = ("gaussian", "uniform")
 OPTIMIZERS = ("adam", "rmsprop", "sgd")
-VIEW = 1.5  # the picture shows [-VIEW, VIEW]²; every distribution lies within [-1.1, 1.1]²
+VIEW = 1.5  # the picture shows [-VIEW, VIEW]²; the preset distributions' modes and curves lie within [-1.1, 1.1]²
 COVERED_SHARE = 0.25  # a mode is covered when it holds ≥ 25% of its fair share of samples within 3σ
 EVAL_POINTS = 512  # fixed real points and fixed noise that every measurement uses
-MAX_STEPS, MAX_WIDTH, MAX_DEPTH, MAX_BATCH, MAX_D_STEPS = 20_000, 512, 6, 4096, 20
+EVAL_SEED_OFFSET = 2**40  # the evaluation points' random stream, apart from every run's training stream
+MAX_STEPS, MAX_DRAWN_POINTS = 20_000, 10_000
+# Every numeric setting's range (whole numbers where the ends are ints): the engine's check and the tab's
+# messages both read it. The caps keep one step on 2 CPU cores well under a second.
+LIMITS = {"g_width": (1, 256), "g_depth": (1, 6), "d_width": (1, 256), "d_depth": (1, 6), "d_steps": (1, 20),
+          "batch": (2, 2048), "steps": (1, MAX_STEPS), "seed": (0, 2**32 - 1), "lr_g": (1e-6, 10.0),
+          "lr_d": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.9999), "clip": (1e-4, 10.0),
+          "gp_lambda": (0.0, 1000.0)}
 
 
 class LabError(ValueError):
@@ -101,17 +108,29 @@ def _ring() -> torch.Tensor:
     return torch.stack([torch.cos(angles), torch.sin(angles)], 1)
 
 
+def _points(strokes) -> list[list[tuple[float, float]]]:
+    """The strokes as lists of finite (x, y) pairs, or a LabError saying what is wrong with them."""
+    if not isinstance(strokes, (list, tuple)) or not all(isinstance(s, (list, tuple)) and s for s in strokes):
+        raise LabError("strokes must be a list of polylines, each a non-empty list of [x, y] points")
+    points = [[tuple(p) for p in stroke] for stroke in strokes]
+    if sum(len(stroke) for stroke in points) > MAX_DRAWN_POINTS:
+        raise LabError(f"a drawing has at most {MAX_DRAWN_POINTS:,} points")
+    for p in (p for stroke in points for p in stroke):
+        if len(p) != 2 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+                                  for v in p):
+            raise LabError(f"every point of a stroke must be two finite numbers [x, y], not {list(p)!r}")
+    return points
+
+
 def _drawn(strokes: Sequence[Sequence[Sequence[float]]]) -> Target:
     """Points spread evenly along hand-drawn strokes (polylines in the picture's coordinates)."""
-    segments = [(a, b) for stroke in strokes for a, b in zip(stroke[:-1], stroke[1:], strict=True)]
-    segments += [(p, p) for stroke in strokes if len(stroke) == 1 for p in stroke]  # a single click: a dot
+    points = _points(strokes)
+    segments = [(a, b) for stroke in points for a, b in zip(stroke[:-1], stroke[1:], strict=True)]
+    segments += [(p, p) for stroke in points if len(stroke) == 1 for p in stroke]  # a single click: a dot
     if not segments:
         raise LabError("the drawing is empty: draw at least one stroke first")
-    starts = torch.tensor([a for a, _ in segments], dtype=torch.float32)
-    ends = torch.tensor([b for _, b in segments], dtype=torch.float32)
-    if not torch.isfinite(starts).all() or not torch.isfinite(ends).all():
-        raise LabError("the drawing has points that are not finite numbers")
-    starts, ends = starts.clamp(-VIEW, VIEW), ends.clamp(-VIEW, VIEW)
+    starts = torch.tensor([a for a, _ in segments], dtype=torch.float32).clamp(-VIEW, VIEW)
+    ends = torch.tensor([b for _, b in segments], dtype=torch.float32).clamp(-VIEW, VIEW)
     weights = (ends - starts).norm(dim=1) + 1e-3  # by length; a dot still gets its share
 
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
@@ -147,6 +166,8 @@ def wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
     """
     if len(a) != len(b):
         raise ValueError("wasserstein1 needs two point sets of the same size")
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return float("nan")  # a diverged generator: no distance to speak of
     cost = cdist(a, b)
     rows, cols = linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())
@@ -185,9 +206,10 @@ class Objective:
     recipe: dict = field(default_factory=dict)
 
 
-# Defaults as in the face recipes (facegan.training.MODE_DEFAULTS), with larger learning rates: 2-D
-# points train in seconds with them, and the ratios between the objectives stay those of the faces.
-# Everything that is no part of an objective (nets, batch, noise) is the same for all.
+# Each objective's optimiser and critic steps as in the face recipes (facegan.training.MODE_DEFAULTS), with
+# learning rates of 1e-3 (RMSprop: 5e-4), with which 2-D points train in seconds; WGAN-GP's Adam betas are
+# Gulrajani et al.'s for their 2-D experiments. Everything that is no part of an objective (data, nets, noise,
+# batch, steps, seed) is the same for all.
 OBJECTIVES = {
     "gan-minimax": Objective("dcgan", saturating=True,
                              recipe=dict(optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, d_steps=1)),
@@ -235,24 +257,25 @@ class LabConfig:
                               ("optimizer", OPTIMIZERS)):
             if getattr(self, name) not in choices:
                 raise LabError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(choices)}")
-        for name in ("lr_g", "lr_d", "beta1", "beta2", "clip", "gp_lambda"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise LabError(f"{name} must be a finite number, not {value!r}")
-        whole = dict(g_width=(1, MAX_WIDTH), d_width=(1, MAX_WIDTH), g_depth=(1, MAX_DEPTH), d_depth=(1, MAX_DEPTH),
-                     d_steps=(1, MAX_D_STEPS), batch=(2, MAX_BATCH), steps=(1, MAX_STEPS), seed=(0, 2**63 - 1))
-        for name, (low, high) in whole.items():
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise LabError(f"{name} must be a whole number from {low:,} to {high:,}, not {value!r}")
-        if self.lr_g <= 0 or self.lr_d <= 0:
-            raise LabError(f"learning rates must be positive, not {self.lr_g:g} / {self.lr_d:g}")
-        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
-            raise LabError("Adam's betas must lie in [0, 1)")
-        if self.clip <= 0 or self.gp_lambda < 0:
-            raise LabError("the clip value must be positive and the penalty weight λ at least 0")
-        target(self.distribution, self.strokes)  # an empty drawing is refused here
+        for name, (low, high) in LIMITS.items():
+            if not in_range(getattr(self, name), low, high):
+                kind = "a whole number" if isinstance(low, int) else "a number"
+                raise LabError(f"{name} must be {kind} from {low:g} to {high:g}, not {getattr(self, name)!r}")
+        target(self.distribution, self.strokes)  # an empty or malformed drawing is refused here
         return self
+
+
+def in_range(value, low: float, high: float) -> bool:
+    """value is a finite number in [low, high], and a whole one where low is an int."""
+    kinds = (int,) if isinstance(low, int) else (int, float)
+    return (isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value)
+            and low <= value <= high)
+
+
+def shared_settings(config: LabConfig) -> dict:
+    """The settings that are no part of an objective: data, nets, noise, batch, steps, seed."""
+    return {k: getattr(config, k) for k in ("distribution", "noise", "g_width", "g_depth", "d_width", "d_depth",
+                                            "batch", "steps", "seed", "strokes")}
 
 
 # --- the run ---------------------------------------------------------------------------------------
@@ -283,16 +306,27 @@ def make_optimizer(params, config: LabConfig, lr: float) -> torch.optim.Optimize
     return torch.optim.SGD(params, lr=lr, fused=True)
 
 
+THREADS = torch.get_num_threads()  # the process's own setting, put back after every Lab step
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
-    """Train on one core: these nets are too small for a second thread to pay (it cost 2–30× under load),
-    and the other core stays free for the studio's face tabs. torch's setting is per thread; restored after."""
-    before = torch.get_num_threads()
+    """Train on one core: these nets are too small for a second thread to pay (two cost 2–30× when the other
+    core was busy), and the other core stays free for the studio's face tabs. torch applies the setting to the
+    calling thread and to threads started meanwhile, so the process's own count is put back at the end."""
     torch.set_num_threads(1)
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        torch.set_num_threads(THREADS)
+
+
+def total_norm(tensors: Sequence[torch.Tensor]) -> float:
+    """‖(t₁, t₂, …)‖₂ over all the tensors' elements."""
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t) for t in tensors])).item()
+
+
+HEAT, MESH = 64, 13  # the heat map's grid, and the noise grid drawn as a mesh
 
 
 @dataclass
@@ -308,9 +342,6 @@ class Snapshot:
     probability: bool  # heat holds probabilities (GAN) or critic scores (WGAN)
 
 
-HEAT, MESH = 64, 13
-
-
 class LabRun:
     """One training run, stepped by hand (`d_step`, `g_step`) or by `advance`; deterministic for a seed on the CPU."""
 
@@ -324,7 +355,7 @@ class LabRun:
         self.opt_g = make_optimizer(self.G.parameters(), config, config.lr_g)
         self.opt_d = make_optimizer(self.D.parameters(), config, config.lr_d)
         # Fixed evaluation points, from their own stream so that measuring never changes training.
-        eval_gen = torch.Generator().manual_seed(config.seed + 1)
+        eval_gen = torch.Generator().manual_seed(config.seed + EVAL_SEED_OFFSET)
         self.real_eval = self.target.sample(EVAL_POINTS, eval_gen)
         self.z_eval = self.noise(EVAL_POINTS, eval_gen)
         self.step = self.d_updates = 0  # generator steps, discriminator steps
@@ -337,167 +368,191 @@ class LabRun:
         return torch.randn(n, 2, generator=gen)
 
     def d_step(self) -> None:
-        """One discriminator/critic update on a fresh real batch and fresh fakes."""
-        c, o, n = self.config, self.objective, self.config.batch
+        """One discriminator/critic update on a fresh real batch and fresh fakes (GAN Lab's step by step)."""
         with one_thread():
-            real = self.target.sample(n, self.gen)
-            with torch.no_grad():
-                fake = self.G(self.noise(n))
-            scores = self.D(torch.cat([real, fake]))
-            loss = discriminator_loss(o.loss, scores[:n], scores[n:])
-            if o.penalty:
-                alpha = torch.rand(n, 1, generator=self.gen)
-                loss = loss + c.gp_lambda * gradient_penalty(self.D, real, fake, alpha)
-            self.opt_d.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt_d.step()
-            if o.clip:
-                clip_weights(self.D, c.clip)
-        self.loss_d, self.d_updates = loss.item(), self.d_updates + 1
+            self._d_step()
 
     def g_step(self) -> None:
         """One generator update on fresh noise, through the discriminator as it stands."""
         with one_thread():
-            self.D.requires_grad_(False)
-            loss = generator_loss(self.objective.loss, self.D(self.G(self.noise(self.config.batch))),
-                                  self.objective.saturating)
-            self.opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt_g.step()
-            self.D.requires_grad_(True)
-        self.loss_g, self.step = loss.item(), self.step + 1
+            self._g_step()
 
-    def advance(self, steps: int) -> None:
-        """`steps` rounds of d_steps discriminator updates and one generator update (capped at the run's steps)."""
-        for _ in range(min(steps, self.config.steps - self.step)):
-            for _ in range(self.config.d_steps):
-                self.d_step()
-            self.g_step()
+    def advance(self, steps: int, until: float | None = None) -> int:
+        """Up to `steps` rounds of d_steps discriminator updates and one generator update, stopping at the
+        run's steps, at time.monotonic() `until`, or when the run diverges. Returns the rounds done."""
+        done = 0
+        with one_thread():
+            while done < steps and not self.done and not self.diverged:
+                if until is not None and time.monotonic() >= until:
+                    break
+                for _ in range(self.config.d_steps):
+                    self._d_step()
+                self._g_step()
+                done += 1
+        return done
+
+    def _d_step(self) -> None:
+        c, o, n = self.config, self.objective, self.config.batch
+        real = self.target.sample(n, self.gen)
+        with torch.no_grad():
+            fake = self.G(self.noise(n))
+        scores = self.D(torch.cat([real, fake]))
+        loss = discriminator_loss(o.loss, scores[:n], scores[n:])
+        if o.penalty:
+            alpha = torch.rand(n, 1, generator=self.gen)
+            loss = loss + c.gp_lambda * gradient_penalty(self.D, real, fake, alpha)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        if o.clip:
+            clip_weights(self.D, c.clip)
+        self.loss_d, self.d_updates = loss.item(), self.d_updates + 1
+
+    def _g_step(self) -> None:
+        self.D.requires_grad_(False)
+        loss = generator_loss(self.objective.loss, self.D(self.G(self.noise(self.config.batch))),
+                              self.objective.saturating)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_g.step()
+        self.D.requires_grad_(True)
+        self.loss_g, self.step = loss.item(), self.step + 1
 
     @property
     def done(self) -> bool:
         return self.step >= self.config.steps
 
-    def measure(self) -> dict:
-        """The numbers of a snapshot, on the fixed evaluation points (no drawing arrays)."""
-        return self.snapshot(pictures=False).metrics
+    @property
+    def diverged(self) -> bool:
+        """A loss went to inf or NaN (a learning rate too large, say): training cannot go on."""
+        return not (math.isfinite(self.loss_d) or self.d_updates == 0) or not (
+            math.isfinite(self.loss_g) or self.step == 0)
 
-    def snapshot(self, pictures: bool = True) -> Snapshot:
-        o = self.objective
+    def measure(self) -> dict:
+        """The numbers, on the fixed evaluation points."""
         with one_thread():
-            fake = self.G(self.z_eval)
-            fake_points = fake.detach().requires_grad_(True)
-            fake_scores = self.D(fake_points)
-            loss_g = generator_loss(o.loss, fake_scores, o.saturating)
-            # One backward gives both: ‖∇θ G‖ of the loss, and −∇ₓ per point (the mean's gradient × N).
-            (point_grads,) = torch.autograd.grad(loss_g, fake_points)
-            grads = torch.autograd.grad(fake, list(self.G.parameters()), point_grads)
+            return self._observe()[0]
+
+    def snapshot(self) -> Snapshot:
+        """The numbers and the arrays a picture of this moment is drawn from."""
+        with one_thread():
+            metrics, fake, push = self._observe()
             with torch.no_grad():
-                real_scores = self.D(self.real_eval)
-                grad_g = torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item()
-                loss_d = discriminator_loss(o.loss, real_scores, fake_scores).item()
-                estimate = (real_scores.mean() - fake_scores.mean()).item()
-                accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()).item() / 2
-                heat = mesh = None
-                if pictures:
-                    axis = torch.linspace(-VIEW, VIEW, HEAT)
-                    ys, xs = torch.meshgrid(-axis, axis, indexing="ij")  # row 0 at the top of the picture
-                    heat = self.D(torch.stack([xs.flatten(), ys.flatten()], 1)).view(HEAT, HEAT)
-                    heat = torch.sigmoid(heat) if o.loss == "dcgan" else heat
-                    spread = 1.0 if self.config.noise == "uniform" else 2.0
-                    u = torch.linspace(-spread, spread, MESH)
-                    mesh = self.G(torch.cartesian_prod(u, u)).view(MESH, MESH, 2).numpy()
-        real, fake_np = self.real_eval.numpy(), fake.detach().numpy()
-        metrics = {"step": self.step, "d_updates": self.d_updates, "w1": wasserstein1(fake_np, real),
+                axis = torch.linspace(-VIEW, VIEW, HEAT)
+                ys, xs = torch.meshgrid(-axis, axis, indexing="ij")  # row 0 at the top of the picture
+                heat = self.D(torch.stack([xs.flatten(), ys.flatten()], 1)).view(HEAT, HEAT)
+                heat = torch.sigmoid(heat) if self.objective.loss == "dcgan" else heat
+                spread = 1.0 if self.config.noise == "uniform" else 2.0  # uniform noise spans ±1, Gaussian ±2σ
+                u = torch.linspace(-spread, spread, MESH)
+                mesh = self.G(torch.cartesian_prod(u, u)).view(MESH, MESH, 2)
+        return Snapshot(metrics, self.real_eval.numpy(), fake, push, heat.numpy(), mesh.numpy(),
+                        self.objective.loss == "dcgan")
+
+    def _observe(self) -> tuple[dict, np.ndarray, np.ndarray]:
+        """The numbers, the generated points, and −∇ₓ of the generator's loss at each of them."""
+        o = self.objective
+        fake = self.G(self.z_eval)
+        fake_points = fake.detach().requires_grad_(True)
+        fake_scores = self.D(fake_points)
+        loss_g = generator_loss(o.loss, fake_scores, o.saturating)
+        # One backward gives both: ‖∇θ G‖ of the loss, and −∇ₓ per point (the mean's gradient × N).
+        (point_grads,) = torch.autograd.grad(loss_g, fake_points)
+        grad_g = total_norm(torch.autograd.grad(fake, list(self.G.parameters()), point_grads))
+        with torch.no_grad():
+            real_scores = self.D(self.real_eval)
+            loss_d = discriminator_loss(o.loss, real_scores, fake_scores).item()
+            estimate = (real_scores.mean() - fake_scores.mean()).item()
+            accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()).item() / 2
+        fake_np = fake.detach().numpy()
+        metrics = {"step": self.step, "d_updates": self.d_updates, "w1": wasserstein1(fake_np, self.real_eval.numpy()),
                    "loss_d": loss_d, "loss_g": loss_g.item(), "estimate": estimate, "grad_g": grad_g,
                    "accuracy": accuracy, "modes": None, "modes_total": None, "high_quality": None}
         if self.target.centers is not None:
             modes, quality = mode_coverage(fake_np, self.target.centers.numpy(), self.target.sigma)
             metrics.update(modes=modes, modes_total=len(self.target.centers), high_quality=quality)
-        if not pictures:
-            return Snapshot(metrics, real, fake_np, np.empty((0, 2)), np.empty((0, 0)), np.empty((0, 0, 2)), True)
-        return Snapshot(metrics, real, fake_np, -point_grads.numpy() * len(fake_np), heat.numpy(), mesh,
-                        o.loss == "dcgan")
+        return metrics, fake_np, -point_grads.numpy() * len(fake_np)
 
 
-def history_run(config: LabConfig, every: int) -> tuple[LabRun, list[dict]]:
-    """A whole run, measured every `every` generator steps (and at 0): the run and its measurements."""
+def history_run(config: LabConfig, every: int, until: float | None = None) -> tuple[LabRun, list[dict]]:
+    """A whole run, measured every `every` generator steps (and at 0): the run and its measurements.
+    It ends early at time.monotonic() `until`, or when it diverges."""
     run = LabRun(config)
     history = [run.measure()]
-    while not run.done:
-        run.advance(every)
+    while not run.done and not run.diverged and (until is None or time.monotonic() < until):
+        run.advance(every, until)
         history.append(run.measure())
     return run, history
 
 
 # --- the three claims ------------------------------------------------------------------------------
-def vanishing_gradient(config: LabConfig | None = None, d_steps: int = 3000, every: int = 100) -> dict:
+def vanishing_gradient(config: LabConfig | None = None, d_steps: int = 3000, every: int = 100,
+                       until: float | None = None) -> dict:
     """Claim a (Arjovsky & Bottou 2017, fig. 2): hold G fixed and train D towards optimal.
 
     The same D gives the saturating and the non-saturating generator gradient; a critic trained
     with the gradient penalty on the same data gives the Wasserstein one. Each is ‖∇θ G‖ of that
-    generator loss on the fixed noise, recorded against D steps beside D's accuracy.
+    generator loss on the fixed noise, recorded against D steps beside D's accuracy. Ends early at
+    time.monotonic() `until`.
     """
     config = config or LabConfig()
-    gan = LabRun(dataclasses.replace(LabConfig.for_objective("gan", **_shared(config)), steps=1))
-    critic = LabRun(dataclasses.replace(LabConfig.for_objective("wgan-gp", **_shared(config)), steps=1))
+    gan = LabRun(LabConfig.for_objective("gan", **shared_settings(config)))
+    critic = LabRun(LabConfig.for_objective("wgan-gp", **shared_settings(config)))
     out = {"d_steps": [], "accuracy": [], "saturating": [], "non_saturating": [], "wasserstein": []}
     for step in range(d_steps + 1):
-        if step % every == 0 or step == d_steps:
+        last = step == d_steps or (until is not None and time.monotonic() >= until)
+        if step % every == 0 or last:
             out["d_steps"].append(step)
             measured = gan.measure()
             out["accuracy"].append(measured["accuracy"])
             out["non_saturating"].append(measured["grad_g"])
-            out["saturating"].append(_grad_norm(gan, saturating=True))
+            out["saturating"].append(_saturating_grad_norm(gan))
             out["wasserstein"].append(critic.measure()["grad_g"])
-        if step < d_steps:
-            gan.d_step()
-            critic.d_step()
+        if last:
+            return out
+        gan.d_step()
+        critic.d_step()
     return out
 
 
-def _shared(config: LabConfig) -> dict:
-    """The settings that are no part of an objective: data, nets, noise, batch, steps, seed."""
-    return {k: getattr(config, k) for k in ("distribution", "noise", "g_width", "g_depth", "d_width", "d_depth",
-                                            "batch", "steps", "seed", "strokes")}
-
-
-def _grad_norm(run: LabRun, saturating: bool) -> float:
-    """‖∇θ G‖ of the GAN generator loss in the given form, on the fixed noise."""
+def _saturating_grad_norm(run: LabRun) -> float:
+    """‖∇θ G‖ of the minimax generator loss log(1 − D(G(z))) under run's D, on the fixed noise."""
     with one_thread():
-        loss = generator_loss("dcgan", run.D(run.G(run.z_eval)), saturating)
-        grads = torch.autograd.grad(loss, list(run.G.parameters()))
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g) for g in grads])).item()
+        loss = generator_loss("dcgan", run.D(run.G(run.z_eval)), saturating=True)
+        return total_norm(torch.autograd.grad(loss, list(run.G.parameters())))
 
 
 CLAIM_OBJECTIVES = ("gan-minimax", "gan", "wgan", "wgan-gp")
+MIXTURES = ("ring", "grid", "gaussian")  # the distributions whose modes can be counted
 
 
-def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int = 50,
-                   objectives: Sequence[str] = CLAIM_OBJECTIVES,
+def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int | None = None,
+                   objectives: Sequence[str] = CLAIM_OBJECTIVES, until: float | None = None,
                    progress: Callable[[str, int], None] | None = None) -> dict[str, list[list[dict]]]:
-    """Each objective's measured histories, one per seed (0…seeds−1), on the same data, nets and steps."""
+    """Each objective's measured histories, one per seed, on the same data, nets and steps; measured about 40
+    times a run unless `every` says otherwise. Runs end early at time.monotonic() `until`."""
     config = config or LabConfig()
+    every = every or max(1, config.steps // 40)
     histories: dict[str, list[list[dict]]] = {}
     for objective in objectives:
         for seed in range(seeds):
             if progress:
                 progress(objective, seed)
-            run_config = LabConfig.for_objective(objective, **{**_shared(config), "seed": config.seed + seed})
-            histories.setdefault(objective, []).append(history_run(run_config, every)[1])
+            settings = {**shared_settings(config), "seed": (config.seed + seed) % (LIMITS["seed"][1] + 1)}
+            histories.setdefault(objective, []).append(
+                history_run(LabConfig.for_objective(objective, **settings), every, until)[1])
     return histories
 
 
 def loss_vs_progress(histories: dict[str, list[list[dict]]]) -> dict:
-    """Claim b: over each run, Pearson's r between W1 and the D/critic loss, and between W1 and the
-    critic's estimate E[D(x)] − E[D(G(z))]; the mean over seeds, and the first seed's curves."""
+    """Claim b: over each run, Pearson's r between W1 and the D/critic loss (without the penalty: for the
+    WGANs it is minus the estimate), and between W1 and the critic's estimate E[D(x)] − E[D(G(z))]; the
+    mean over seeds, and the first seed's curves."""
     out = {}
     for objective, runs in histories.items():
-        r_loss = [pearson([h["loss_d"] for h in run], [h["w1"] for h in run]) for run in runs]
-        r_estimate = [pearson([h["estimate"] for h in run], [h["w1"] for h in run]) for run in runs]
-        out[objective] = {"r_loss": float(np.nanmean(r_loss)) if not np.isnan(r_loss).all() else float("nan"),
-                          "r_estimate": (float(np.nanmean(r_estimate)) if not np.isnan(r_estimate).all()
-                                         else float("nan")),
+        r = {key: [pearson([h[key] for h in run], [h["w1"] for h in run]) for run in runs]
+             for key in ("loss_d", "estimate")}
+        mean = {key: float(np.nanmean(v)) if not np.isnan(v).all() else float("nan") for key, v in r.items()}
+        out[objective] = {"r_loss": mean["loss_d"], "r_estimate": mean["estimate"],
                           "curves": {k: [h[k] for h in runs[0]] for k in ("step", "w1", "loss_d", "estimate")}}
     return out
 
@@ -506,6 +561,8 @@ def mode_collapse(histories: dict[str, list[list[dict]]]) -> dict:
     """Claim c: modes covered and high-quality share at the end of each run, per seed and on average."""
     out = {}
     for objective, runs in histories.items():
+        if runs[0][-1]["modes"] is None:
+            raise LabError(f"claim c counts modes: choose one of {', '.join(MIXTURES)}")
         modes = [run[-1]["modes"] for run in runs]
         quality = [run[-1]["high_quality"] for run in runs]
         out[objective] = {"modes": modes, "modes_total": runs[0][-1]["modes_total"], "high_quality": quality,
@@ -522,7 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--seeds", type=int, default=5, help="seeds per objective for claims b and c (default 5)")
     claims.add_argument("--steps", type=int, default=LabConfig.steps, help="generator steps per run")
     claims.add_argument("--d-steps", type=int, default=3000, help="claim a: D steps with G held fixed")
-    claims.add_argument("--distribution", default="ring", choices=[d for d in DISTRIBUTIONS if d != "drawn"])
+    claims.add_argument("--distribution", default="ring", choices=MIXTURES, help="claim c counts modes")
     claims.add_argument("--out", type=Path, default=Path("docs/lab"), help="folder for the figures and claims.json")
     one = sub.add_parser("run", help="train one objective and print its measurements")
     one.add_argument("--objective", default="gan", choices=tuple(OBJECTIVES))

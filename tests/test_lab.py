@@ -84,17 +84,45 @@ def test_drawn_data_lies_along_the_strokes():
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(lr_g=-1e-3), "learning rates must be positive"),
-    (dict(lr_d=float("nan")), "lr_d must be a finite number"),
-    (dict(steps=0), "steps must be a whole number"),
+    (dict(lr_g=-1e-3), "lr_g must be a number from 1e-06 to 10, not -0.001"),
+    (dict(lr_d=float("nan")), "lr_d must be a number from 1e-06 to 10, not nan"),
+    (dict(steps=0), "steps must be a whole number from 1 to 20000, not 0"),
+    (dict(batch=2.5), "batch must be a whole number"),
     (dict(distribution="heart"), "unknown distribution 'heart'"),
     (dict(distribution="drawn"), "the drawing is empty"),
+    (dict(distribution="drawn", strokes=([[0.1, 0.2, 0.3]],)), r"two finite numbers \[x, y\], not \[0.1, 0.2, 0.3\]"),
+    (dict(distribution="drawn", strokes=([[0, 1], [3]],)), "two finite numbers"),
+    (dict(distribution="drawn", strokes=({"a": 1},)), "a list of polylines"),
+    (dict(distribution="drawn", strokes=([[0, 0]] * 10_001,)), "at most 10,000 points"),
     (dict(objective="lsgan"), "unknown objective"),
-    (dict(batch=1), "batch must be a whole number from 2"),
 ])
 def test_bad_settings_are_one_clear_error(change, message):
     with pytest.raises(LabError, match=message):
         LabRun(dataclasses.replace(LabConfig(), **change))
+
+
+def test_a_diverging_run_stops_and_measures_without_crashing():
+    run = LabRun(LabConfig.for_objective("gan", optimizer="sgd", lr_g=10.0, lr_d=10.0, steps=500))
+    run.advance(500)
+    assert run.diverged and 0 < run.step < 500  # it stopped once a loss was no longer finite
+    assert np.isnan(run.measure()["w1"]) and np.isnan(run.snapshot().metrics["w1"])
+
+
+def test_advance_stops_at_its_deadline():
+    run = LabRun(LabConfig(steps=10_000))
+    assert run.advance(10_000, until=0.0) == 0 and run.step == 0
+
+
+def test_training_leaves_the_process_thread_count_alone():
+    before = torch.get_num_threads()
+    LabRun(LabConfig(steps=2)).advance(2)
+    assert torch.get_num_threads() == before == lab.THREADS
+
+
+def test_claim_c_refuses_data_without_modes():
+    with pytest.raises(LabError, match="claim c counts modes"):
+        lab.mode_collapse(lab.objective_runs(LabConfig(distribution="moons", steps=2), seeds=1, objectives=["gan"]))
+    assert lab.cli(["claims", "--distribution", "moons"]) == 2
 
 
 def test_claims_cli_prints_one_table_and_writes_the_figures(tmp_path, capsys):

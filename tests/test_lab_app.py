@@ -13,7 +13,7 @@ gradio_client = pytest.importorskip("gradio_client")
 import gradio as gr  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from facegan.ui.lab import KNOBS, Lab, strokes_of_sketch  # noqa: E402
+from facegan.ui.lab import KNOBS, Lab, drawing, strokes_of_sketch  # noqa: E402
 
 DEFAULTS = dict(distribution="ring", objective="wgan-gp", noise="gaussian", g_width=32, g_depth=2, d_width=32,
                 d_depth=2, optimizer="adam", lr_g=1e-3, lr_d=1e-3, d_steps=2, clip=0.01, gp_lambda=0.1, batch=64,
@@ -42,12 +42,14 @@ def test_run_endpoint_returns_the_picture_and_the_measurements(client):
 
 
 @pytest.mark.parametrize("change, message", [
-    (dict(lr_d=-1e-3), "learning rates must be positive"),
-    (dict(lr_g="nan"), "must be a finite number, not 'nan'"),
-    (dict(steps=0), "steps must be a whole number from 1"),
-    (dict(distribution="drawn"), "the drawing is empty"),
+    (dict(lr_d=-1e-3), "The D learning rate must be from 1e-06 to 10 .*, not -0.001"),
+    (dict(lr_g="nan"), "The G learning rate must be a finite number, not 'nan'"),
+    (dict(batch="many"), "The Batch must be a number, not 'many'"),
+    (dict(steps=0), "The Generator steps must be from 1 to 20000"),
+    (dict(distribution="drawn"), "The drawing is empty"),
     (dict(distribution="heart"), "not in the list of choices"),
     (dict(distribution="drawn", strokes="[[0, 1"), "not valid JSON"),
+    (dict(distribution="drawn", strokes="[[[0.1, 0.2, 0.3]]]"), r"two finite numbers \[x, y\]"),
 ])
 def test_bad_input_is_a_visible_message(client, change, message):
     with pytest.raises(AppError, match=message):
@@ -64,11 +66,17 @@ def test_a_drawn_distribution_trains(client):
 
 
 def test_each_claim_endpoint_gives_a_figure_and_a_sentence(client):
-    figure, sentence, numbers = client.predict(*knobs(steps=20), api_name="/lab_claim_b")
-    assert Image.open(figure).size[0] > 600 and "r = " in sentence
+    figure, sentence, numbers = client.predict(*knobs(steps=300), api_name="/lab_claim_a")
+    assert Image.open(figure).size[0] > 600 and numbers["d_steps"][-1] == 300
+    assert f"{numbers['saturating'][-1]:.2g}" in sentence and f"{numbers['non_saturating'][-1]:.2g}" in sentence
+    figure, sentence, numbers = client.predict(*knobs(steps=80), api_name="/lab_claim_b")
     assert set(numbers) == {"gan-minimax", "gan", "wgan", "wgan-gp"}
+    assert len(numbers["gan"]["curves"]["w1"]) == 41  # measured every 80 // 40 steps, and at 0
+    assert f"r = **{numbers['gan-minimax']['r_loss']:+.2f}**" in sentence
     figure, sentence, numbers = client.predict(*knobs(steps=20), api_name="/lab_claim_c")
     assert "Modes covered out of 8" in sentence and len(numbers["gan"]["modes"]) == 3
+    with pytest.raises(AppError, match="Claim c counts modes"):
+        client.predict(*knobs(steps=20, distribution="moons"), api_name="/lab_claim_c")
 
 
 def test_a_face_request_completes_while_a_lab_run_streams(client):
@@ -107,7 +115,59 @@ def test_a_run_stops_when_its_page_closes():
 
 
 def test_messages_follow_the_page_language():
-    with pytest.raises(gr.Error, match="实验室无法使用这些设置运行"):
+    with pytest.raises(gr.Error, match="^'G 学习率必须在 1e-06 到 10 之间.*而不是 -1。'$"):
         Lab().reset(CHINESE, *knobs(lr_g=-1))
-    with pytest.raises(gr.Error, match="必须是数字"):
+    with pytest.raises(gr.Error, match="批大小必须是数字"):
         Lab().reset(CHINESE, *knobs(batch="many"))
+    with pytest.raises(gr.Error, match="手绘为空"):
+        Lab().reset(CHINESE, *knobs(distribution="drawn"))
+
+
+def test_the_tab_trains_each_objective_with_its_own_recipe():
+    """The knobs hold no Adam betas: the objective's recipe supplies them (WGAN-GP: 0.5, 0.9)."""
+    handlers = Lab()
+    session = handlers.reset(ENGLISH, *knobs(objective="wgan-gp"))[0]
+    assert (session.run.config.beta1, session.run.config.beta2) == (0.5, 0.9)
+    assert handlers.recipe("wgan") == ("rmsprop", 5e-4, 5e-4, 5)
+    with pytest.warns(UserWarning, match="seed 3.6 was changed to 4"):
+        fractional = handlers.reset(ENGLISH, *knobs(seed=3.6))[0]
+    assert fractional.run.config.seed == 4  # seeds are clamped and rounded with a warning, as on every tab
+
+
+def test_runs_stop_at_their_time_cap(monkeypatch):
+    import facegan.ui.lab as tab
+
+    monkeypatch.setattr(tab, "MAX_RUN_S", 0)
+    handlers = Lab()
+    with pytest.warns(UserWarning, match="Stopped after 0 s at generator step 0"):
+        assert len(list(handlers.stream(ENGLISH, None, 1, 0, *knobs(steps=20_000)))) == 1
+    picture, result = handlers.run_api(ENGLISH, *knobs(steps=20_000))
+    assert not result["complete"] and result["final"]["step"] < 20_000 and picture.size == (808, 400)
+
+
+def test_a_diverging_run_says_so(monkeypatch):
+    warnings = []
+    monkeypatch.setattr(gr, "Warning", warnings.append)
+    diverging = dict(objective="gan", optimizer="sgd", lr_g=10, lr_d=10, g_width=64, d_width=64, g_depth=3,
+                     d_depth=3, batch=256, d_steps=1, steps=500)
+    frames = list(Lab().stream(ENGLISH, None, 100, 0, *knobs(**diverging)))
+    assert frames[-1][0].run.diverged and "diverged" in warnings[-1]
+    assert "exact W1 **–**" in frames[-1][3]
+
+
+def test_side_by_side_streams_three_runs_with_their_numbers():
+    frames = list(Lab().side_by_side(ENGLISH, 20, *knobs(steps=40)))
+    picture, table = frames[-1]
+    assert picture.size == (3 * 360 + 16, 360)
+    rows = [row for row in table.splitlines() if row.startswith("| gan") or row.startswith("| wgan")]
+    assert [row.split("|")[1].strip() for row in rows] == ["gan", "wgan", "wgan-gp"]
+    assert all(row.split("|")[2].strip() == "40" for row in rows)
+
+
+def test_drawing_switches_the_data_to_the_strokes():
+    rgb = np.full((64, 64, 3), 255, np.uint8)
+    rgb[30:33, 10:50] = 0  # a dark stroke on white, as an RGB layer
+    strokes, update = drawing({"layers": [rgb]})
+    assert update["value"] == "drawn" and len(json.loads(strokes)) == 3 * 40
+    assert strokes_of_sketch({"layers": [np.zeros((64, 64, 4), np.uint8)]}) == "[]"
+    assert strokes_of_sketch(None) == "[]"
