@@ -559,10 +559,11 @@ def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int |
 def loss_vs_progress(histories: dict[str, list[list[dict]]]) -> dict:
     """Claim b: over each run, Pearson's r between W1 and the D/critic loss (without the penalty: for the
     WGANs it is minus the estimate), and between W1 and the critic's estimate E[D(x)] − E[D(G(z))]; the
-    mean over seeds, and the first seed's curves."""
+    mean over seeds, and the first seed's curves. The measurement at step 0 is left out of r: D has not
+    been trained yet, so its loss there says nothing about the samples either way."""
     out = {}
     for objective, runs in histories.items():
-        r = {key: [pearson([h[key] for h in run], [h["w1"] for h in run]) for run in runs]
+        r = {key: [pearson([h[key] for h in run[1:]], [h["w1"] for h in run[1:]]) for run in runs]
              for key in ("loss_d", "estimate")}
         mean = {key: float(np.nanmean(v)) if not np.isnan(v).all() else float("nan") for key, v in r.items()}
         out[objective] = {"r_loss": mean["loss_d"], "r_estimate": mean["estimate"],
