@@ -32,6 +32,10 @@ def test_model_card_of_the_shipped_generators(tmp_path):
         assert scores[(weights.stem, "fid")] == pytest.approx(metrics["fid"], abs=1e-4)
         assert scores[(weights.stem, "kid")] == pytest.approx(metrics["kid"], abs=1e-4)
         assert f"| `{weights.name}` | {read_metadata(weights)['mode'].upper()} |" in text
+        prdc = read_metadata(weights)["prdc"]
+        for metric in ("precision", "recall", "density", "coverage"):
+            assert scores[(weights.stem, metric)] == pytest.approx(prdc[metric], abs=1e-4)
+    assert text.count("| real vs real (held-out) |") == 1  # all three measured at the same sizes: one floor
     grids = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert len(grids) == 3 and all((SHIPPED / grid).is_file() for grid in grids)  # links into the uploaded files
     assert "from facegan.export import load_generator" in text
