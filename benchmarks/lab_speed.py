@@ -122,13 +122,13 @@ def main() -> None:
     print(f"{cpu_name()}, {torch.get_num_threads()} threads; nets {args.depth}×{args.width}, batch {args.batch}")
 
     ours = {}
-    print(f"  {'objective':12s} {'the Lab':>8s} {'plain loop, same nets':>22s} {'plain loop, 3×128':>18s}  (generator steps/s)")
+    print(f"  {'generator steps/s':17s} {'the Lab':>8s} {'plain loop, same nets':>22s} {'plain loop, 3×128':>18s}")
     for objective in OBJECTIVES:
         ours[objective] = steps_per_second(one_step(LabRun(LabConfig.for_objective(objective, steps=MAX_STEPS,
                                                                                     **nets))), args.seconds)
         same = steps_per_second(baseline_step(objective, args.width, args.depth, args.batch), args.seconds)
         reference = steps_per_second(baseline_step(objective), args.seconds)
-        print(f"  {objective:12s} {ours[objective]:8.0f} {same:14.0f} (× {ours[objective] / same:4.2f}) "
+        print(f"  {objective:17s} {ours[objective]:8.0f} {same:14.0f} (× {ours[objective] / same:4.2f}) "
               f"{reference:10.0f} (× {ours[objective] / reference:5.2f})")
 
     times = [time_to_ring(seed, nets) for seed in range(args.seeds)]

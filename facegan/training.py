@@ -14,10 +14,10 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterable
 
 import torch
 from torch.nn.parallel import DistributedDataParallel
@@ -71,7 +71,7 @@ class TrainConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
 
     @classmethod
-    def for_mode(cls, mode: str, **overrides) -> "TrainConfig":
+    def for_mode(cls, mode: str, **overrides) -> TrainConfig:
         """The mode's recipe, with any non-None override applied on top."""
         recipe = {k: v for k, v in MODE_DEFAULTS[mode].items() if k != "critic_norm"}
         critic_norm = overrides.pop("critic_norm", None) or MODE_DEFAULTS[mode]["critic_norm"]
@@ -83,7 +83,7 @@ class TrainConfig:
         return json.dumps(dataclasses.asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "TrainConfig":
+    def from_json(cls, text: str) -> TrainConfig:
         values = json.loads(text)
         return cls(**{**values, "model": ModelConfig(**values["model"])})
 
@@ -116,7 +116,7 @@ def load_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict) -> None:
     into a CUDA-graphed one) and the saved memory format, which a safetensors round trip loses.
     """
     groups = [{**saved_group, **{k: group[k] for k in IMPLEMENTATION_FLAGS if k in group}}
-              for saved_group, group in zip(saved["param_groups"], optimizer.param_groups)]
+              for saved_group, group in zip(saved["param_groups"], optimizer.param_groups, strict=True)]
     optimizer.load_state_dict({**saved, "param_groups": groups})
     for p, state in optimizer.state.items():
         for key, value in state.items():
@@ -289,7 +289,7 @@ class Trainer:
             "batch_size": c.batch_size * self.world.size, "ranks": self.world.size,
             "train_seconds": round(self.wall_time, 1),
             "device": torch.cuda.get_device_name(self.device) if self.device.type == "cuda" else "cpu",
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "train_config": dataclasses.asdict(c),
         }
 
@@ -324,7 +324,7 @@ class Trainer:
                     rate = (self.images_seen - last_seen) / max(now - last_time, 1e-9)
                     if main:
                         log.append({"step": self.step, "images_seen": self.images_seen,
-                                    **dict(zip(self.STAT_NAMES, means)), "images_per_s": rate,
+                                    **dict(zip(self.STAT_NAMES, means, strict=True)), "images_per_s": rate,
                                     "wall_time": self.wall_time + now - started})
                     bar.set_postfix(loss_d=f"{means[0]:.3f}", loss_g=f"{means[1]:.3f}", img_s=f"{rate:.0f}")
                     sums.zero_()
@@ -387,7 +387,7 @@ class _StopFlag:
             raise KeyboardInterrupt
         self.requested = True
 
-    def __enter__(self) -> "_StopFlag":
+    def __enter__(self) -> _StopFlag:
         for sig in (signal.SIGINT, signal.SIGTERM):
             self._previous[sig] = signal.signal(sig, self._handle)
         return self
