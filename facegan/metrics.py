@@ -28,8 +28,6 @@ from .data import DataError, default_cache_dir, find_images, folder_fingerprint,
 from .models import Generator
 from .sampling import render, seeded_noise
 
-FEATURE_DIM = 2048
-
 
 class MetricsError(RuntimeError):
     """The Inception network cannot be found or loaded."""
@@ -278,18 +276,20 @@ def cached_features(path: Path, count: int, compute: Callable[[int, int], np.nda
     compute(start, stop) gives rows start…stop-1; they are saved every `step` rows, so
     a long Inception pass that is stopped resumes where it was.
     """
-    feats = np.zeros((0, FEATURE_DIM), np.float32)
+    parts = []
     if path.exists():
         with np.load(path, allow_pickle=False) as f:
-            feats = f["features"]
-    while len(feats) < count:
-        stop = min(count, len(feats) + step)
-        feats = np.concatenate([feats, compute(len(feats), stop).astype(np.float32)])
+            parts.append(f["features"])
+    done = len(parts[0]) if parts else 0
+    while done < count:
+        stop = min(count, done + step)
+        parts = [np.concatenate([*parts, compute(done, stop).astype(np.float32)])]
+        done = stop
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
-        np.savez(tmp, features=feats)
+        np.savez(tmp, features=parts[0])
         os.replace(tmp, path)
-    return feats[:count]
+    return parts[0][:count]
 
 
 def network_key() -> str:
