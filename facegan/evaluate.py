@@ -5,12 +5,13 @@ precision/recall and density/coverage, and optionally the nearest real faces.
         --data ../shared/data/utkface64 --num 10000 [--write-metadata]
     python -m facegan.evaluate --folder my_samples/ --data ../shared/data/utkface64
     python -m facegan.evaluate --checkpoint checkpoints/dcgan.safetensors --data ../shared/data/utkface64 \\
-        --num 5000 --reference-num 5000 --floor --nearest 5
+        --num 2000 --reference-num 3000 --floor --nearest 5 [--write-metadata prdc]
 
-Prints the scores and writes them as JSON (--json). The real folder's features are
-cached, so only the first run against a data set pays for them. --reference-num takes
-the first N of the folder in a fixed shuffled order; --floor and --nearest use the
-next --num images of that order as held-out real faces.
+Prints the scores and writes them as JSON (--json). Real and generated features are
+cached, so a rerun costs no Inception pass. --reference-num takes the first N of the
+folder in a fixed shuffled order; --floor and --nearest use the next --num images of
+that order as held-out real faces. The nearest-face grid shows images of --data: mind
+their licence before sharing it.
 """
 
 from __future__ import annotations
