@@ -106,7 +106,9 @@ def curves(history: Sequence[dict], width: int = FIELD_PX, height: int = FIELD_P
                ([("W1", column.get("w1", [])), ("E[D(x)]-E[D(G(z))]", column.get("estimate", []))], False),
                ([("|grad G| (log)", column.get("grad_g", []))], True)]
     if history and history[0]["modes"] is not None:
-        panels.insert(2, ([("modes", column["modes"]), ("in 3 sigma", column["high_quality"])], False))
+        total = history[0]["modes_total"]  # both as shares, on one scale: modes covered of K, samples within 3σ
+        panels.insert(2, ([(f"modes/{total}", [m / total for m in column["modes"]]),
+                           ("in 3 sigma", column["high_quality"])], False))
     rows = len(panels)
     for i, (series, log) in enumerate(panels):
         top = 4 + i * (height - 4) // rows

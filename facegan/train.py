@@ -24,7 +24,7 @@ from .data import DataError, ImageBank, load_folder
 from .distributed import World
 from .export import EXPORT_DTYPES, export_generator, export_training_record
 from .losses import MODES
-from .metrics import GeneratorScorer, MetricsError, inception_available
+from .metrics import MIN_SAMPLES, GeneratorScorer, MetricsError, inception_available
 from .models import IMAGE_SIZES, ModelConfig
 from .sampling import bf16_is_fast
 from .state import StateError, has_state, load_run_state
@@ -153,6 +153,8 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
             args.eval_every = 2000 if device.type == "cuda" and inception_available() else 0
         if args.eval_every < 0:
             raise UsageError("--eval-every must be 0 (off) or a positive number of steps")
+        if args.eval_num is not None and args.eval_num < MIN_SAMPLES:
+            raise UsageError(f"--eval-num must be at least {MIN_SAMPLES} (density and coverage need 5 neighbours)")
         if slow_bf16:
             args.amp = False
         config = new_config(args, data)

@@ -127,6 +127,7 @@ def test_existing_run_is_not_overwritten(tmp_path, image_folder, capsys):
     (["--batch-size", "64"], "larger than the data set"),
     (["--resume", "--out", "{tmp}/none"], "no state.pt"),
     (["--lr", "nan"], "must be a positive number"),
+    (["--eval-every", "5", "--eval-num", "3"], "--eval-num must be at least 6"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, image_folder, capsys, args, message):
     (tmp_path / "empty").mkdir()
