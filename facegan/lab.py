@@ -3,7 +3,7 @@
 A generator maps 2-D noise to 2-D points and a discriminator (or critic) scores points, both small
 MLPs, trained with the same losses as the face models (`facegan.losses`). On 2-D data everything
 the tutorial claims can be measured exactly: the Wasserstein-1 distance between generated and real
-points (an optimal assignment, scipy), how many modes of a mixture the generator covers, and how
+points (optimal transport, POT), how many modes of a mixture the generator covers, and how
 large the generator's gradient is. The three claims are experiments here:
 
     a  vanishing_gradient  a discriminator trained towards optimal leaves the minimax generator no gradient
@@ -30,9 +30,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+import ot
 import torch
 import torch.nn.functional as F
-from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 from torch import nn
 
@@ -160,18 +160,16 @@ def target(name: str, strokes: Sequence = ()) -> Target:
 
 # --- measurements ----------------------------------------------------------------------------------
 def wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
-    """The exact W1 between two equal-size point sets: the mean distance of the optimal one-to-one matching.
+    """The exact W1 between two equal-size point sets, uniform weights: POT's network simplex (`ot.emd2`).
 
-    For uniform weights and equal sizes, optimal transport is an assignment (Birkhoff–von Neumann),
-    solved exactly by scipy's Hungarian-type solver.
+    (An assignment solver gives the same number, since optimal transport between equal-size uniform sets
+    is a matching, but took 4× longer on a collapsed generator's clustered points.)
     """
     if len(a) != len(b):
         raise ValueError("wasserstein1 needs two point sets of the same size")
     if not (np.isfinite(a).all() and np.isfinite(b).all()):
         return float("nan")  # a diverged generator: no distance to speak of
-    cost = cdist(a, b)
-    rows, cols = linear_sum_assignment(cost)
-    return float(cost[rows, cols].mean())
+    return float(ot.emd2([], [], cdist(a, b)))
 
 
 def mode_coverage(points: np.ndarray, centers: np.ndarray, sigma: float) -> tuple[int, float]:

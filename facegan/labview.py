@@ -44,7 +44,7 @@ def heat_colors(heat: np.ndarray, probability: bool) -> np.ndarray:
     else:
         centred = heat - np.median(heat)
         t = centred / max(float(np.abs(centred).max()), 1e-12)
-    t = np.clip(t, -1, 1)[..., None]
+    t = np.clip(np.nan_to_num(t), -1, 1)[..., None]  # a diverged D's NaN shows as undecided
     rgb = np.where(t < 0, _MID + (_LOW - _MID) * -t, _MID + (_HIGH - _MID) * t)
     return rgb.astype(np.uint8)
 
@@ -57,7 +57,7 @@ def field(snapshot: Snapshot, size: int = FIELD_PX, title: str = "") -> Image.Im
     for line in [*mesh, *mesh.transpose(1, 0, 2)]:
         draw.line([tuple(p) for p in line], fill=MESH_RGB, width=1)
     for points, color in ((snapshot.real, REAL), (snapshot.fake, FAKE)):
-        for x, y in _to_px(points, size):
+        for x, y in _to_px(points[np.isfinite(points).all(1)], size):
             draw.ellipse((x - 1.6, y - 1.6, x + 1.6, y + 1.6), fill=color)
     push = snapshot.push[::4]
     longest = float(np.linalg.norm(push, axis=1).max()) if len(push) else 0.0
