@@ -105,13 +105,23 @@ def test_step_buttons_move_one_net_and_settings_changes_start_a_new_run():
     assert fresh is not session and (fresh.run.step, fresh.run.d_updates) == (0, 1)
 
 
-def test_a_run_stops_when_its_page_closes():
+@pytest.mark.parametrize("stop", ["page_closed", "pause", "reset", "d_step"])
+def test_a_streaming_run_stops_on_pause_new_settings_a_step_or_closing_the_page(stop):
     handlers = Lab()
     frames = handlers.stream(ENGLISH, None, 1, 0, *knobs(steps=20_000))
     session = next(frames)[0]
-    handlers.page_closed(ENGLISH)
-    rest = list(frames)
-    assert len(rest) <= 2 and session.run.step < 10
+    other = CHINESE  # another page's run goes on
+    elsewhere = handlers.stream(other, None, 1, 0, *knobs(steps=20_000))
+    next(elsewhere)
+    if stop in ("page_closed", "pause"):
+        getattr(handlers, stop)(ENGLISH)
+    elif stop == "reset":
+        handlers.reset(ENGLISH, *knobs(seed=7))
+    else:
+        handlers.d_step(ENGLISH, session, *knobs(steps=20_000))
+    assert list(frames) == [] and session.run.step < 10  # no stale picture after the stop
+    assert next(elsewhere)[0].run.step >= 1
+    elsewhere.close()
 
 
 def test_messages_follow_the_page_language():

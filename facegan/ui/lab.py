@@ -134,7 +134,8 @@ class Lab:
 
     # --- handlers ---------------------------------------------------------------------------------
     def reset(self, request: gr.Request | None, *values) -> tuple:
-        """A new run at step 0 with the knobs as they are."""
+        """A new run at step 0 with the knobs as they are; the page's streaming runs stop first."""
+        self.pause(request)
         check = Checks(language(request))
         return self._view(self._session(None, self.config(values, check)), check.lang)
 
@@ -147,6 +148,7 @@ class Lab:
         return self._step(lambda run: run.g_step(), request, session, values)
 
     def _step(self, update, request: gr.Request | None, session: Session | None, values: tuple) -> tuple:
+        self.pause(request)
         check = Checks(language(request))
         session = self._session(session, self.config(values, check))
         with session.lock:
@@ -173,6 +175,8 @@ class Lab:
                 with session.lock:
                     session.run.advance(speed, until=min(frame + FRAME_S, deadline))
                     view = self._view(session, check.lang)
+                if stop.is_set():  # paused, reset or closed meanwhile: the newer picture stays
+                    return
                 yield view
                 if self._stopped(session.run, deadline, check):
                     return
@@ -255,7 +259,9 @@ class Lab:
             gr.Warning(text("msg.lab_claim_time", check.lang, seconds=MAX_RUN_S))
         return figure, claim_sentence(which, result, check.lang), result
 
-    # --- closing the page stops its runs ----------------------------------------------------------
+    # --- Pause, new settings and closing the page stop a page's streaming runs ---------------------
+    # Stopped here rather than with Gradio's `cancels=`: two cancels of one run (two settings changing at
+    # once) made Gradio answer 500 for the second.
     @contextlib.contextmanager
     def _until_page_closes(self, request: gr.Request | None) -> Iterator[threading.Event]:
         """An event that is set when the request's page closes, for as long as the streaming run lasts."""
@@ -271,12 +277,15 @@ class Lab:
                 if not runs:
                     self.stops.pop(key, None)
 
-    def page_closed(self, request: gr.Request | None = None) -> None:
-        """demo.unload: the closing page's streaming runs stop at their next picture."""
+    def pause(self, request: gr.Request | None = None) -> None:
+        """The page's streaming runs stop at their next picture (within FRAME_S and a picture's drawing)."""
         with self.stops_lock:
-            runs = self.stops.pop(getattr(request, "session_hash", None) or "-", set())
-        for stop in runs:
-            stop.set()
+            for stop in self.stops.get(getattr(request, "session_hash", None) or "-", ()):
+                stop.set()
+
+    def page_closed(self, request: gr.Request | None = None) -> None:
+        """demo.unload: the closing page's streaming runs stop."""
+        self.pause(request)
 
 
 # --- words ----------------------------------------------------------------------------------------
@@ -380,23 +389,23 @@ def tab(handlers: Lab, demo: gr.Blocks) -> None:
 
     sketch.change(drawing, sketch, [strokes, distribution], api_name=False, queue=False)
     objective.input(handlers.recipe, objective, [optimizer, lr_g, lr_d, d_steps], api_name=False, queue=False)
-    running = run.click(handlers.stream, [session, speed, delay, *knobs], view, api_name="lab_stream",
-                        show_progress="hidden", trigger_mode="once", **LONG)
-    # New settings, Reset and the step buttons stop the run first; new settings show a new run at step 0, as in
-    # GAN Lab.
+    run.click(handlers.stream, [session, speed, delay, *knobs], view, api_name="lab_stream", show_progress="hidden",
+              trigger_mode="once", **LONG)
+    # New settings, Reset and the step buttons stop the page's runs first; new settings show a new run at step 0,
+    # as in GAN Lab.
     gr.on([demo.load, reset.click, *(knob.change for knob in knobs)], handlers.reset, knobs, view, api_name=False,
-          trigger_mode="always_last", cancels=[running], **QUICK)
-    d_button.click(handlers.d_step, [session, *knobs], view, api_name=False, cancels=[running], **QUICK)
-    g_button.click(handlers.g_step, [session, *knobs], view, api_name=False, cancels=[running], **QUICK)
+          trigger_mode="always_last", **QUICK)
+    d_button.click(handlers.d_step, [session, *knobs], view, api_name=False, **QUICK)
+    g_button.click(handlers.g_step, [session, *knobs], view, api_name=False, **QUICK)
     demo.unload(handlers.page_closed)
 
     gr.Markdown(t("lab.side_intro"))
     side_button = gr.Button(t("lab.side_run"), elem_id="lab-side-run")
     side_picture = gr.Image(label=t("lab.side"), type="pil", format="png", elem_id="lab-side")
     side_numbers = gr.Markdown(elem_id="lab-side-numbers")
-    side = side_button.click(handlers.side_by_side, [speed, *knobs], [side_picture, side_numbers], api_name=False,
-                             show_progress="hidden", trigger_mode="once", **LONG)
-    pause.click(None, None, None, cancels=[running, side], api_name=False)
+    side_button.click(handlers.side_by_side, [speed, *knobs], [side_picture, side_numbers], api_name=False,
+                      show_progress="hidden", trigger_mode="once", **LONG)
+    pause.click(handlers.pause, None, None, api_name=False, queue=False)
 
     gr.Markdown(phrase("lab.claims_intro", seeds=CLAIM_SEEDS))
     with gr.Row():
