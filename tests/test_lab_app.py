@@ -66,14 +66,14 @@ def test_a_drawn_distribution_trains(client):
 
 
 def test_each_claim_endpoint_gives_a_figure_and_a_sentence(client):
-    figure, sentence, numbers = client.predict(*knobs(steps=200), api_name="/lab_claim_a")
-    assert Image.open(figure).size[0] > 600 and numbers["d_steps"][-1] == 200
+    figure, sentence, numbers = client.predict(*knobs(steps=120), api_name="/lab_claim_a")
+    assert Image.open(figure).size[0] > 600 and numbers["d_steps"][-1] == 120
     assert f"{numbers['saturating'][-1]:.2g}" in sentence and f"{numbers['non_saturating'][-1]:.2g}" in sentence
-    figure, sentence, numbers = client.predict(*knobs(steps=60), api_name="/lab_claim_b")
+    figure, sentence, numbers = client.predict(*knobs(steps=30), api_name="/lab_claim_b")
     assert set(numbers) == {"gan-minimax", "gan", "wgan", "wgan-gp"}
-    assert len(numbers["gan"]["curves"]["w1"]) == 61  # measured every max(1, 60 // 40) steps, and at 0
+    assert len(numbers["gan"]["curves"]["w1"]) == 31  # measured every max(1, 30 // 40) steps, and at 0
     assert f"r = **{numbers['gan-minimax']['r_loss']:+.2f}**" in sentence
-    figure, sentence, numbers = client.predict(*knobs(steps=10), api_name="/lab_claim_c")
+    figure, sentence, numbers = client.predict(*knobs(steps=4), api_name="/lab_claim_c")
     assert "Modes covered out of 8" in sentence and len(numbers["gan"]["modes"]) == 3
     with pytest.raises(AppError, match="Claim c counts modes"):
         client.predict(*knobs(steps=20, distribution="moons"), api_name="/lab_claim_c")
