@@ -7,30 +7,30 @@
 #      loop as written and with 8 workers, ratios;
 #   3. a torch.profiler summary of 10 steps per mode, eager and graphed (full tables in profile.txt).
 #
-#   bash benchmarks/gpu_check.sh          results in $OUT (default /tmp/gpu-check): gpu.txt, tests.txt,
+#   bash benchmarks/gpu_check.sh          results in $RESULTS (default /tmp/gpu-check): gpu.txt, tests.txt,
 #                                         bench.txt, profile.txt
 # The benchmark trains on $DATA (default data/utkface6k): 6,000 utkface64 faces (~15 MiB) are plenty:
 #   mkdir -p data/utkface6k && find ../shared/data/utkface64 -maxdepth 1 -name '*.jpg' -print0 | sort -z \
 #     | head -z -n 6000 | xargs -0 cp -t data/utkface6k/
 set -uo pipefail
-OUT=${OUT:-/tmp/gpu-check}
+RESULTS=${RESULTS:-/tmp/gpu-check}
 DATA=${DATA:-data/utkface6k}
-mkdir -p "$OUT"
+mkdir -p "$RESULTS"
 export PYTHONUNBUFFERED=1 FACEGAN_CACHE=/tmp/facegan-cache
 
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
-  python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"; } 2>&1 | tee "$OUT/gpu.txt"
+  python3 -c "import torch; print('torch', torch.__version__, torch.cuda.get_device_name())"; } 2>&1 | tee "$RESULTS/gpu.txt"
 
 # -v and -rfEs: every test's verdict and the failures' summary survive a timeout; one stuck test costs 90 s.
 # The failed-capture test runs last and alone: if a failed capture still spoiled the CUDA generator,
 # it would take every later CUDA test in the process down with it.
 timeout 150 python3 -m pytest -v -rfEs --timeout=90 tests/test_cuda.py tests/test_cudagraph.py tests/test_state.py \
-  -k "not falls_back" 2>&1 | tee "$OUT/tests.txt"
-timeout 60 python3 -m pytest -v -rfEs --timeout=50 tests/test_cuda.py -k falls_back 2>&1 | tee -a "$OUT/tests.txt"
+  -k "not falls_back" 2>&1 | tee "$RESULTS/tests.txt"
+timeout 60 python3 -m pytest -v -rfEs --timeout=50 tests/test_cuda.py -k falls_back 2>&1 | tee -a "$RESULTS/tests.txt"
 
 if [ -d "$DATA" ]; then
   timeout 220 python3 benchmarks/train_speed.py --data "$DATA" --device cuda --batch-sizes 128 512 --workers 8 \
-    --steps 30 --profile "$OUT/profile.txt" 2>&1 | tee "$OUT/bench.txt"
+    --steps 30 --profile "$RESULTS/profile.txt" 2>&1 | tee "$RESULTS/bench.txt"
 else
-  echo "no $DATA: make it (see the top of this script) to run the benchmark" | tee "$OUT/bench.txt"
+  echo "no $DATA: make it (see the top of this script) to run the benchmark" | tee "$RESULTS/bench.txt"
 fi
