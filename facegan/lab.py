@@ -442,6 +442,13 @@ class LabRun:
     def measure(self) -> dict:
         """The numbers, on the fixed evaluation points."""
         with one_thread():
+            metrics, fake, _ = self._observe()
+        return {**metrics, **self._distances(fake)}
+
+    def gradients(self) -> dict:
+        """The numbers without the distances to the data (W1 and modes, most of a measurement's cost):
+        the losses, the estimate, ‖∇θ G‖ and D's accuracy."""
+        with one_thread():
             return self._observe()[0]
 
     def snapshot(self) -> Snapshot:
@@ -456,11 +463,11 @@ class LabRun:
                 spread = 1.0 if self.config.noise == "uniform" else 2.0  # uniform noise spans ±1, Gaussian ±2σ
                 u = torch.linspace(-spread, spread, MESH)
                 mesh = self.G(torch.cartesian_prod(u, u)).view(MESH, MESH, 2)
-        return Snapshot(metrics, self.real_eval.numpy(), fake, push, heat.numpy(), mesh.numpy(),
-                        self.objective.loss == "dcgan")
+        return Snapshot({**metrics, **self._distances(fake)}, self.real_eval.numpy(), fake, push, heat.numpy(),
+                        mesh.numpy(), self.objective.loss == "dcgan")
 
     def _observe(self) -> tuple[dict, np.ndarray, np.ndarray]:
-        """The numbers, the generated points, and −∇ₓ of the generator's loss at each of them."""
+        """The numbers but the distances, the generated points, and −∇ₓ of the generator's loss at each."""
         o = self.objective
         fake = self.G(self.z_eval)
         fake_points = fake.detach().requires_grad_(True)
@@ -475,13 +482,18 @@ class LabRun:
             estimate = (real_scores.mean() - fake_scores.mean()).item()
             accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()).item() / 2
         fake_np = fake.detach().numpy()
-        metrics = {"step": self.step, "d_updates": self.d_updates, "w1": wasserstein1(fake_np, self.real_eval.numpy()),
-                   "loss_d": loss_d, "loss_g": loss_g.item(), "estimate": estimate, "grad_g": grad_g,
-                   "accuracy": accuracy, "modes": None, "modes_total": None, "high_quality": None}
-        if self.target.centers is not None:
-            modes, quality = mode_coverage(fake_np, self.target.centers.numpy(), self.target.sigma)
-            metrics.update(modes=modes, modes_total=len(self.target.centers), high_quality=quality)
+        metrics = {"step": self.step, "d_updates": self.d_updates, "loss_d": loss_d, "loss_g": loss_g.item(),
+                   "estimate": estimate, "grad_g": grad_g, "accuracy": accuracy}
         return metrics, fake_np, -point_grads.numpy() * len(fake_np)
+
+    def _distances(self, fake: np.ndarray) -> dict:
+        """The generated points' exact W1 to the real ones and, for a mixture, modes covered and the 3σ share."""
+        out = {"w1": wasserstein1(fake, self.real_eval.numpy()), "modes": None, "modes_total": None,
+               "high_quality": None}
+        if self.target.centers is not None:
+            modes, quality = mode_coverage(fake, self.target.centers.numpy(), self.target.sigma)
+            out.update(modes=modes, modes_total=len(self.target.centers), high_quality=quality)
+        return out
 
 
 def history_run(config: LabConfig, every: int, until: float | None = None) -> tuple[LabRun, list[dict]]:
@@ -513,11 +525,11 @@ def vanishing_gradient(config: LabConfig | None = None, d_steps: int = 3000, eve
         last = step == d_steps or (until is not None and time.monotonic() >= until)
         if step % every == 0 or last:
             out["d_steps"].append(step)
-            measured = gan.measure()
+            measured = gan.gradients()
             out["accuracy"].append(measured["accuracy"])
             out["non_saturating"].append(measured["grad_g"])
             out["saturating"].append(_saturating_grad_norm(gan))
-            out["wasserstein"].append(critic.measure()["grad_g"])
+            out["wasserstein"].append(critic.gradients()["grad_g"])
         if last:
             return out
         gan.d_step()

@@ -119,16 +119,15 @@ class Lab:
         """The visitor's run if it was made with these settings, else a new one at step 0."""
         if session is None or session.run.config != config:
             session = Session(lab.LabRun(config))
-            session.history.append(session.run.measure())
         return session
 
     # --- pictures ---------------------------------------------------------------------------------
     @staticmethod
     def _view(session: Session, lang: str) -> tuple[Session, Image.Image, Image.Image, str]:
         snapshot = session.run.snapshot()
-        last = session.history[-1]
-        if (last["step"], last["d_updates"]) != (snapshot.metrics["step"], snapshot.metrics["d_updates"]):
-            session.history.append(snapshot.metrics)
+        moment = (snapshot.metrics["step"], snapshot.metrics["d_updates"])
+        if not session.history or (session.history[-1]["step"], session.history[-1]["d_updates"]) != moment:
+            session.history.append(snapshot.metrics)  # a new moment joins the curves
         return (session, labview.field(snapshot, title=session.run.config.objective.upper()),
                 labview.curves(session.history), numbers(snapshot.metrics, session.run.config, lang))
 
@@ -141,11 +140,11 @@ class Lab:
 
     def d_step(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
         """One discriminator update (GAN Lab's step-by-step training)."""
-        return self._step(lambda run: run.d_step(), request, session, values)
+        return self._step(lab.LabRun.d_step, request, session, values)
 
     def g_step(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
         """One generator update."""
-        return self._step(lambda run: run.g_step(), request, session, values)
+        return self._step(lab.LabRun.g_step, request, session, values)
 
     def _step(self, update, request: gr.Request | None, session: Session | None, values: tuple) -> tuple:
         self.pause(request)
