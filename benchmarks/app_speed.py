@@ -30,8 +30,8 @@ import torch  # noqa: E402
 from gradio_client import Client  # noqa: E402
 
 from facegan import sampling  # noqa: E402
-from facegan.gallery import Gallery  # noqa: E402
 from facegan.ui import Studio, grid_face_px  # noqa: E402
+from facegan.ui.gallery import Gallery  # noqa: E402
 
 
 def median_ms(fn, repeats: int = 20) -> float:

@@ -26,8 +26,8 @@ import torch  # noqa: E402
 from benchmarks.app_speed import median_ms  # noqa: E402
 from facegan import editing, sampling  # noqa: E402
 from facegan.attributes import DEFAULT_PATH, load_predictor  # noqa: E402
-from facegan.gallery import Gallery  # noqa: E402
 from facegan.ui import Studio  # noqa: E402
+from facegan.ui.gallery import Gallery  # noqa: E402
 
 
 def main() -> None:

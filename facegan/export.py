@@ -131,3 +131,10 @@ def export_training_record(run_dir: str | Path, export_path: str | Path, grids: 
     for snapshot in picks:
         with Image.open(snapshot) as image:
             image.crop((0, 0, 4 * cell + 2, 4 * cell + 2)).save(progress / f"step_{snapshot.stem.split('_')[1]}.png")
+
+
+def recipe(meta: dict) -> str:
+    """The training recipe a weights file records: optimiser, learning rates, critic steps, constraint, EMA."""
+    config = meta.get("train_config", {})
+    keys = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "clip", "gp_lambda", "ema_decay")
+    return ", ".join(f"{k}={config[k]}" for k in keys if k in config)

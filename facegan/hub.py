@@ -15,8 +15,7 @@ import sys
 from pathlib import Path
 
 from .cli import Parser, UsageError, run
-from .export import CheckpointError, progress_grids, read_metadata
-from .gallery import recipe
+from .export import CheckpointError, progress_grids, read_metadata, recipe
 from .metrics import PRDC
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,10 +15,10 @@ from gradio_client.exceptions import AppError  # noqa: E402
 
 from facegan import hub  # noqa: E402
 from facegan.export import export_generator  # noqa: E402
-from facegan.gallery import Gallery  # noqa: E402
-from facegan.i18n import LAUNCH_I18N, STRINGS  # noqa: E402
 from facegan.models import Generator, ModelConfig  # noqa: E402
 from facegan.sampling import display_grid  # noqa: E402
+from facegan.ui.gallery import Gallery  # noqa: E402
+from facegan.ui.i18n import LAUNCH_I18N, STRINGS  # noqa: E402
 
 
 @pytest.fixture(scope="module")

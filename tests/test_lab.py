@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from facegan import lab, losses
-from facegan.lab import LabConfig, LabError, LabRun
+from facegan.lab import LabConfig, LabError, LabRun, runs
 
 
 def test_w1_of_a_shifted_copy_is_the_shift_and_of_a_permutation_zero():
@@ -54,8 +54,8 @@ def test_the_lab_trains_with_the_face_models_losses(monkeypatch):
         return lambda *args, **kwargs: calls.append((name, args[0], kwargs or args[2:])) or real(*args, **kwargs)
 
     for name in ("discriminator_loss", "generator_loss", "gradient_penalty", "clip_weights"):
-        assert getattr(lab, name) is getattr(losses, name)
-        monkeypatch.setattr(lab, name, spy(name))
+        assert getattr(runs, name) is getattr(losses, name)
+        monkeypatch.setattr(runs, name, spy(name))
     for objective in ("gan-minimax", "wgan", "wgan-gp"):
         run = LabRun(LabConfig.for_objective(objective, steps=1, d_steps=1))
         run.d_step()

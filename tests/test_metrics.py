@@ -11,7 +11,6 @@ from facegan import metrics
 from facegan.data import DataError, find_images, load_image
 from facegan.evaluate import cli as evaluate_cli
 from facegan.export import export_generator, read_metadata, update_metadata
-from facegan.gallery import Entry
 from facegan.metrics import (
     PRDC,
     InceptionFeatures,
@@ -27,6 +26,7 @@ from facegan.metrics import (
     shuffled_images,
 )
 from facegan.models import Generator, ModelConfig
+from facegan.ui.gallery import Entry
 from tests.conftest import SHARED_DATA
 
 HAVE_INCEPTION = metrics.inception_available()

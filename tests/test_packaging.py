@@ -64,10 +64,12 @@ def test_every_command_line_is_a_console_script(wheel):
     scripts = configparser.ConfigParser()
     scripts.read_string(dist_info(wheel, "entry_points.txt"))
     found = dict(scripts["console_scripts"])
-    with_cli = {p.stem for p in PACKAGE.glob("*.py")
+    # A module's own cli, or a subpackage's in its commands.py: facegan-NAME either way.
+    with_cli = {p for p in [*PACKAGE.glob("*.py"), *PACKAGE.glob("*/commands.py")]
                 if any(isinstance(node, ast.FunctionDef) and node.name == "cli"
                        for node in ast.parse(p.read_text()).body)}
-    assert found == {f"facegan-{module}": f"facegan.{module}:cli" for module in with_cli}
+    assert found == {f"facegan-{p.stem if p.parent == PACKAGE else p.parent.name}":
+                     ".".join(p.relative_to(PACKAGE.parent).with_suffix("").parts) + ":cli" for p in with_cli}
     assert {"facegan-train", "facegan-studio", "facegan-evaluate"} <= found.keys()
 
 

@@ -198,7 +198,7 @@ def test_export_writes_a_training_record_for_the_app(tmp_path, image_folder):
 
 
 def test_training_record_of_a_dotted_export_name_is_found_by_the_app(tmp_path, image_folder):
-    from facegan.gallery import Gallery
+    from facegan.ui.gallery import Gallery
     assert train.cli(["--data", str(image_folder), "--out", str(tmp_path / "run"), "--export",
                       str(tmp_path / "faces.v2.safetensors"), *TINY, "--steps", "2", "--sample-every", "1"]) == 0
     assert (tmp_path / "faces.v2.metrics.jsonl").exists()

@@ -17,13 +17,13 @@ from pathlib import Path
 
 import gradio as gr
 
-from ..gallery import Gallery
 from ..hub import HubError, fetch_weights
-from ..i18n import LAUNCH_I18N, localized, phrase, t
 from . import about, compare, edit, interpolation, lab, samples
 from .common import MAX_SEED, Checks
 from .compare import Compare
 from .edit import Edit
+from .gallery import Gallery
+from .i18n import LAUNCH_I18N, localized, phrase, t
 from .interpolation import Interpolation
 from .lab import Lab
 from .samples import Samples, grid_face_px

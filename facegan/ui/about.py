@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ..gallery import Gallery
-from ..i18n import EN, localized, phrase, t
+from .gallery import Gallery
+from .i18n import EN, localized, phrase, t
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 

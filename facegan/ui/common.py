@@ -11,9 +11,9 @@ import math
 import gradio as gr
 import torch
 
-from ..gallery import Entry, Gallery
-from ..i18n import text
 from ..sampling import seeded_noise, truncate
+from .gallery import Entry, Gallery
+from .i18n import text
 
 MAX_SEED = 2**32 - 1
 STRIP_FACE_PX = 96  # each face of a strip (interpolation frames, edit walks), shown large

@@ -5,9 +5,9 @@ from __future__ import annotations
 import gradio as gr
 from PIL import Image
 
-from ..i18n import language, t
 from ..sampling import display_grid
 from .common import Checks, Handlers, seed_box
+from .i18n import language, t
 
 MAX_COMPARE, COMPARE_FACE_PX = 16, 128
 

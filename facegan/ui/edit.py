@@ -10,10 +10,10 @@ import torch
 from PIL import Image
 
 from ..editing import STEPS, Directions
-from ..gallery import Entry
-from ..i18n import language, t, text
 from ..sampling import display_grid
 from .common import MAX_SEED, STRIP_FACE_PX, Checks, Handlers, seed_box
+from .gallery import Entry
+from .i18n import language, t, text
 
 EDIT_FACE_PX, MAX_EDIT = 320, max(STEPS)  # edits reach ±3 steps: z's spread along a direction, 3 standard deviations
 MAX_YEARS = 120

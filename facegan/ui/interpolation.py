@@ -11,10 +11,10 @@ import gradio as gr
 import torch
 from PIL import Image
 
-from ..gallery import Gallery
-from ..i18n import language, t
 from ..sampling import display_grid, gif_bytes, interpolate
 from .common import STRIP_FACE_PX, Checks, Handlers, seed_box
+from .gallery import Gallery
+from .i18n import language, t
 
 MAX_FRAMES, GIF_FRAMES = 16, 24
 GIF_LIFETIME_S = 600

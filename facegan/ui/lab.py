@@ -1,6 +1,6 @@
 """The Lab tab: GANs trained live on 2-D points, the three claims one click each, three objectives side by side.
 
-No training code here: `facegan.lab` trains and measures, `facegan.labview` draws. Every Lab event
+No training code here: `facegan.lab` trains, measures and draws. Every Lab event
 runs in its own concurrency group, so the face tabs keep answering while a run streams; a run is
 capped in steps and seconds, and stops when its page closes.
 """
@@ -19,9 +19,10 @@ import gradio as gr
 import numpy as np
 from PIL import Image
 
-from .. import lab, labview
-from ..i18n import language, phrase, t, text
+from .. import lab
+from ..lab import view as labview
 from .common import Checks, seed_box
+from .i18n import language, phrase, t, text
 
 MAX_RUN_S = 120  # a streaming run, an API run or a claim stops after this many seconds
 MAX_STREAM_STEPS = 100  # generator steps per picture, at most

@@ -7,9 +7,9 @@ import random
 import gradio as gr
 from PIL import Image
 
-from ..i18n import language, t
 from ..sampling import display_grid, grid_columns, to_pil
 from .common import MAX_SEED, Checks, Handlers, seed_box
+from .i18n import language, t
 
 MAX_FACES = 64
 SAMPLES_PANEL, MAX_FACE_PX = 784, 384  # display sizes (px): faces are upscaled by `display_grid`

@@ -8,20 +8,13 @@ from pathlib import Path
 
 import torch
 
-from .editing import Directions, directions_of
-from .export import CheckpointError, load_generator, progress_grids, record_paths
+from ..editing import Directions, directions_of
+from ..export import CheckpointError, load_generator, progress_grids, recipe, record_paths
+from ..metrics import PRDC
+from ..models import Generator
+from ..sampling import render
+from ..stats import plot_curves, read_metrics
 from .i18n import text
-from .metrics import PRDC
-from .models import Generator
-from .sampling import render
-from .stats import plot_curves, read_metrics
-
-
-def recipe(meta: dict) -> str:
-    """The training recipe a weights file records: optimiser, learning rates, critic steps, constraint, EMA."""
-    config = meta.get("train_config", {})
-    keys = ("optimizer", "lr_g", "lr_d", "beta1", "beta2", "n_critic", "clip", "gp_lambda", "ema_decay")
-    return ", ".join(f"{k}={config[k]}" for k in keys if k in config)
 
 
 @dataclass

@@ -475,7 +475,7 @@ LAUNCH_I18N = gr.I18n(**{lang: dict(texts) for lang, texts in STRINGS.items()}) 
 def t(key: str) -> gr.i18n.I18nData:
     """A static text the browser shows in its own language."""
     if key not in EN:
-        raise KeyError(f"no string {key!r} in facegan.i18n")
+        raise KeyError(f"no string {key!r} in facegan.ui.i18n")
     return LAUNCH_I18N(key)
 
 

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .lab import VIEW, Snapshot
+from .runs import Snapshot
+from .targets import VIEW
 
 FIELD_PX = 400
 REAL, FAKE, ARROW, MESH_RGB = (22, 128, 60), (124, 58, 170), (20, 20, 20), (150, 150, 150)

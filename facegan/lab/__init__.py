@@ -1,0 +1,32 @@
+"""The Lab: GANs on 2-D points, where the original GAN's three failures and WGAN's fixes show in seconds.
+
+A generator maps 2-D noise to 2-D points and a discriminator (or critic) scores points, both small
+MLPs, trained with the same losses as the face models (`facegan.losses`). On 2-D data everything
+the tutorial claims can be measured exactly: the Wasserstein-1 distance between generated and real
+points (optimal transport, POT), how many modes of a mixture the generator covers, and how large
+the generator's gradient is.
+
+    targets   the data: seeded samplers of 2-D points (mixtures know their modes)
+    measures  exact W1, modes covered, correlations
+    config    the objectives with their recipes, every setting and its range
+    nets      the MLPs
+    runs      a run: stepped, measured, pictured
+    claims    the tutorial's three claims as experiments
+    view      the pictures (numpy and PIL live, matplotlib for the claims' figures)
+    commands  `python -m facegan.lab`
+
+No Gradio here: `facegan.ui.lab` shows what this package computes.
+"""
+
+from .claims import CLAIM_OBJECTIVES, MIXTURES, loss_vs_progress, mode_collapse, objective_runs, vanishing_gradient
+from .commands import cli
+from .config import LIMITS, MAX_STEPS, NOISES, OBJECTIVES, OPTIMIZERS, LabConfig, in_range, shared_settings
+from .measures import mode_coverage, pearson, wasserstein1
+from .nets import mlp
+from .runs import THREADS, LabRun, Snapshot, history_run
+from .targets import DISTRIBUTIONS, VIEW, LabError, target
+
+__all__ = ["CLAIM_OBJECTIVES", "DISTRIBUTIONS", "LIMITS", "MAX_STEPS", "MIXTURES", "NOISES", "OBJECTIVES",
+           "OPTIMIZERS", "THREADS", "VIEW", "LabConfig", "LabError", "LabRun", "Snapshot", "cli", "history_run",
+           "in_range", "loss_vs_progress", "mlp", "mode_collapse", "mode_coverage", "objective_runs", "pearson",
+           "shared_settings", "target", "vanishing_gradient", "wasserstein1"]

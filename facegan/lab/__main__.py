@@ -1,0 +1,5 @@
+import sys
+
+from .commands import cli
+
+sys.exit(cli())

@@ -1,0 +1,124 @@
+"""The tutorial's three claims as experiments on 2-D points:
+
+    a  vanishing_gradient  a discriminator trained towards optimal leaves the minimax generator no gradient
+    b  loss_vs_progress    the GAN's losses say nothing about sample quality; the critic's estimate does
+    c  mode_collapse       how many modes each objective covers, over seeds
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..losses import generator_loss
+from .config import LIMITS, LabConfig, shared_settings
+from .measures import pearson, total_norm
+from .runs import LabRun, history_run, one_thread
+from .targets import LabError
+
+
+def vanishing_gradient(config: LabConfig | None = None, d_steps: int = 3000, every: int = 100,
+                       until: float | None = None) -> dict:
+    """Claim a (Arjovsky & Bottou 2017, fig. 2): hold G fixed and train D towards optimal.
+
+    The same D gives the saturating and the non-saturating generator gradient; a critic trained
+    with the gradient penalty on the same data gives the Wasserstein one. Each is ‖∇θ G‖ of that
+    generator loss on the fixed noise, recorded against D steps beside D's accuracy. Ends early at
+    time.monotonic() `until`.
+    """
+    config = config or LabConfig()
+    gan = LabRun(LabConfig.for_objective("gan", **shared_settings(config)))
+    critic = LabRun(LabConfig.for_objective("wgan-gp", **shared_settings(config)))
+    out = {"d_steps": [], "accuracy": [], "saturating": [], "non_saturating": [], "wasserstein": []}
+    for step in range(d_steps + 1):
+        last = step == d_steps or (until is not None and time.monotonic() >= until)
+        if step % every == 0 or last:
+            out["d_steps"].append(step)
+            measured = gan.gradients()
+            out["accuracy"].append(measured["accuracy"])
+            out["non_saturating"].append(measured["grad_g"])
+            out["saturating"].append(_saturating_grad_norm(gan))
+            out["wasserstein"].append(critic.gradients()["grad_g"])
+        if last:
+            return out
+        gan.d_step()
+        critic.d_step()
+    return out
+
+
+def _saturating_grad_norm(run: LabRun) -> float:
+    """‖∇θ G‖ of the minimax generator loss log(1 − D(G(z))) under run's D, on the fixed noise."""
+    with one_thread():
+        loss = generator_loss("dcgan", run.D(run.G(run.z_eval)), saturating=True)
+        return total_norm(torch.autograd.grad(loss, list(run.G.parameters())))
+
+
+CLAIM_OBJECTIVES = ("gan-minimax", "gan", "wgan", "wgan-gp")
+MIXTURES = ("ring", "grid", "gaussian")  # the distributions whose modes can be counted
+
+
+def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int | None = None,
+                   objectives: Sequence[str] = CLAIM_OBJECTIVES, until: float | None = None,
+                   progress: Callable[[str, int], None] | None = None) -> dict[str, list[list[dict]]]:
+    """Each objective's measured histories, one per seed, on the same data, nets and steps; measured about 40
+    times a run unless `every` says otherwise. Runs end early at time.monotonic() `until`."""
+    config = config or LabConfig()
+    every = every or max(1, config.steps // 40)
+    histories: dict[str, list[list[dict]]] = {}
+    for objective in objectives:
+        for seed in range(seeds):
+            if progress:
+                progress(objective, seed)
+            settings = {**shared_settings(config), "seed": (config.seed + seed) % (LIMITS["seed"][1] + 1)}
+            histories.setdefault(objective, []).append(
+                history_run(LabConfig.for_objective(objective, **settings), every, until)[1])
+    return histories
+
+
+def loss_vs_progress(histories: dict[str, list[list[dict]]]) -> dict:
+    """Claim b: over each run, Pearson's r between W1 and the D/critic loss (without the penalty: for the
+    WGANs it is minus the estimate), and between W1 and the critic's estimate E[D(x)] − E[D(G(z))]; the
+    mean over seeds, and the first seed's curves. The measurement at step 0 is left out of r: D has not
+    been trained yet, so its loss there says nothing about the samples either way."""
+    out = {}
+    for objective, runs in histories.items():
+        r = {key: [pearson([h[key] for h in run[1:]], [h["w1"] for h in run[1:]]) for run in runs]
+             for key in ("loss_d", "estimate")}
+        mean = {key: float(np.nanmean(v)) if not np.isnan(v).all() else float("nan") for key, v in r.items()}
+        out[objective] = {"r_loss": mean["loss_d"], "r_estimate": mean["estimate"],
+                          "curves": {k: [h[k] for h in runs[0]] for k in ("step", "w1", "loss_d", "estimate")}}
+    return out
+
+
+def mode_collapse(histories: dict[str, list[list[dict]]]) -> dict:
+    """Claim c: modes covered and high-quality share at the end of each run, per seed and on average."""
+    out = {}
+    for objective, runs in histories.items():
+        if runs[0][-1]["modes"] is None:
+            raise LabError(f"claim c counts modes: choose one of {', '.join(MIXTURES)}")
+        modes = [run[-1]["modes"] for run in runs]
+        quality = [run[-1]["high_quality"] for run in runs]
+        out[objective] = {"modes": modes, "modes_total": runs[0][-1]["modes_total"], "high_quality": quality,
+                          "mean_modes": float(np.mean(modes)), "mean_high_quality": float(np.mean(quality)),
+                          "w1": [run[-1]["w1"] for run in runs]}
+    return out
+
+
+def claims_table(a: dict, b: dict, c: dict) -> str:
+    """The claims as one table: objective × claim, in Markdown."""
+    final = {"gan-minimax": a["saturating"][-1], "gan": a["non_saturating"][-1], "wgan-gp": a["wasserstein"][-1]}
+    rows = ["| objective | a: ‖∇θG‖ after D trained (start) | b: r(D loss, W1) | b: r(estimate, W1) "
+            "| c: modes covered (mean) | c: high-quality share |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    start = {"gan-minimax": a["saturating"][0], "gan": a["non_saturating"][0], "wgan-gp": a["wasserstein"][0]}
+    for objective in b:
+        grad = f"{final[objective]:.2g} ({start[objective]:.2g})" if objective in final else "–"
+        modes = c[objective]
+        rows.append(f"| {objective} | {grad} | {b[objective]['r_loss']:+.2f} | {b[objective]['r_estimate']:+.2f} | "
+                    f"{modes['mean_modes']:.1f} / {modes['modes_total']} ({', '.join(map(str, modes['modes']))}) | "
+                    f"{modes['mean_high_quality']:.0%} |")
+    return "\n".join(rows)
+

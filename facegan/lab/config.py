@@ -1,0 +1,101 @@
+"""A Lab run's settings: the objectives with their recipes, every knob and its range."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .targets import DISTRIBUTIONS, LabError, target
+
+NOISES = ("gaussian", "uniform")
+OPTIMIZERS = ("adam", "rmsprop", "sgd")
+MAX_STEPS = 20_000
+# Every numeric setting's range (whole numbers where the ends are ints): the engine's check and the tab's
+# messages both read it. The caps keep one step on 2 CPU cores well under a second.
+LIMITS = {"g_width": (1, 256), "g_depth": (1, 6), "d_width": (1, 256), "d_depth": (1, 6), "d_steps": (1, 20),
+          "batch": (2, 2048), "steps": (1, MAX_STEPS), "seed": (0, 2**32 - 1), "lr_g": (1e-6, 10.0),
+          "lr_d": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.9999), "clip": (1e-4, 10.0),
+          "gp_lambda": (0.0, 1000.0)}
+
+
+@dataclass(frozen=True)
+class Objective:
+    """What an objective is: its losses (a `facegan.losses` mode), its Lipschitz constraint, its recipe."""
+
+    loss: str  # "dcgan" (sigmoid + BCE) or "wgan" (critic scores)
+    saturating: bool = False  # the generator minimises log(1 − D(G(z))), the original minimax game
+    clip: bool = False
+    penalty: bool = False
+    recipe: dict = field(default_factory=dict)
+
+
+# Each objective's optimiser and critic steps as in the face recipes (facegan.training.MODE_DEFAULTS), with
+# learning rates of 1e-3 (RMSprop: 5e-4), with which 2-D points train in seconds; WGAN-GP's Adam betas are
+# Gulrajani et al.'s for their 2-D experiments. Everything that is no part of an objective (data, nets, noise,
+# batch, steps, seed) is the same for all.
+OBJECTIVES = {
+    "gan-minimax": Objective("dcgan", saturating=True,
+                             recipe=dict(optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, d_steps=1)),
+    "gan": Objective("dcgan", recipe=dict(optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.999, d_steps=1)),
+    "wgan": Objective("wgan", clip=True,
+                      recipe=dict(optimizer="rmsprop", lr_g=5e-4, lr_d=5e-4, beta1=0.0, beta2=0.0, d_steps=5)),
+    "wgan-gp": Objective("wgan", penalty=True,
+                         recipe=dict(optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.9, d_steps=5)),
+}
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    distribution: str = "ring"
+    objective: str = "gan"
+    noise: str = "gaussian"
+    g_width: int = 64
+    g_depth: int = 3  # hidden layers
+    d_width: int = 64
+    d_depth: int = 3
+    optimizer: str = "adam"  # both nets' optimiser
+    lr_g: float = 1e-3
+    lr_d: float = 1e-3
+    beta1: float = 0.5  # Adam's betas; unused by RMSprop and SGD
+    beta2: float = 0.999
+    d_steps: int = 1  # discriminator/critic steps per generator step
+    clip: float = 0.01  # wgan: critic weights in [-clip, clip]
+    gp_lambda: float = 0.1  # wgan-gp: penalty weight (Gulrajani et al.'s 2-D experiments; 10 for images)
+    batch: int = 256
+    steps: int = 2000  # generator steps
+    seed: int = 0
+    strokes: tuple = ()  # the drawn distribution: polylines of (x, y) in [-VIEW, VIEW]
+
+    @classmethod
+    def for_objective(cls, objective: str = "gan", **overrides) -> LabConfig:
+        """The objective's recipe, with any non-None override on top."""
+        if objective not in OBJECTIVES:
+            raise LabError(f"unknown objective {objective!r}: choose one of {', '.join(OBJECTIVES)}")
+        values = {**OBJECTIVES[objective].recipe, **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(objective=objective, **values)
+
+    def check(self) -> LabConfig:
+        """Every setting in range, or one LabError naming it."""
+        for name, choices in (("distribution", DISTRIBUTIONS), ("objective", tuple(OBJECTIVES)), ("noise", NOISES),
+                              ("optimizer", OPTIMIZERS)):
+            if getattr(self, name) not in choices:
+                raise LabError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(choices)}")
+        for name, (low, high) in LIMITS.items():
+            if not in_range(getattr(self, name), low, high):
+                kind = "a whole number" if isinstance(low, int) else "a number"
+                raise LabError(f"{name} must be {kind} from {low:g} to {high:g}, not {getattr(self, name)!r}")
+        target(self.distribution, self.strokes)  # an empty or malformed drawing is refused here
+        return self
+
+
+def in_range(value, low: float, high: float) -> bool:
+    """value is a finite number in [low, high], and a whole one where low is an int."""
+    kinds = (int,) if isinstance(low, int) else (int, float)
+    return (isinstance(value, kinds) and not isinstance(value, bool) and math.isfinite(value)
+            and low <= value <= high)
+
+
+def shared_settings(config: LabConfig) -> dict:
+    """The settings that are no part of an objective: data, nets, noise, batch, steps, seed."""
+    return {k: getattr(config, k) for k in ("distribution", "noise", "g_width", "g_depth", "d_width", "d_depth",
+                                            "batch", "steps", "seed", "strokes")}

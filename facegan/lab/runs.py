@@ -1,0 +1,214 @@
+"""A Lab run: both nets, their optimisers, stepped by hand or in rounds, measured and pictured on fixed points."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ..losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
+from .config import OBJECTIVES, LabConfig
+from .measures import mode_coverage, total_norm, wasserstein1
+from .nets import mlp, seeded_init
+from .targets import VIEW, target
+
+EVAL_POINTS = 512  # fixed real points and fixed noise that every measurement uses
+EVAL_SEED_OFFSET = 2**40  # the evaluation points' random stream, apart from every run's training stream
+
+
+def make_optimizer(params, config: LabConfig, lr: float) -> torch.optim.Optimizer:
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2), fused=True)
+    if config.optimizer == "rmsprop":
+        return torch.optim.RMSprop(params, lr=lr, foreach=True)
+    return torch.optim.SGD(params, lr=lr, fused=True)
+
+
+THREADS = torch.get_num_threads()  # the process's own setting, put back after every Lab step
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Train on one core: these nets are too small for a second thread to pay (two cost 2–30× when the other
+    core was busy), and the other core stays free for the studio's face tabs. torch applies the setting to the
+    calling thread and to threads started meanwhile, so the process's own count is put back at the end."""
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(THREADS)
+
+
+
+HEAT, MESH = 64, 13  # the heat map's grid, and the noise grid drawn as a mesh
+
+
+@dataclass
+class Snapshot:
+    """What a run looks like at one moment: the measurements, and the arrays a picture is drawn from."""
+
+    metrics: dict
+    real: np.ndarray  # EVAL_POINTS × 2
+    fake: np.ndarray  # G of the fixed noise
+    push: np.ndarray  # −∇ₓ of the generator's loss at each fake point: where G is pushed
+    heat: np.ndarray  # D on a HEAT×HEAT grid over the view (probability for GAN, critic score for WGAN)
+    mesh: np.ndarray  # MESH×MESH×2: a grid of noise values through G
+    probability: bool  # heat holds probabilities (GAN) or critic scores (WGAN)
+
+
+class LabRun:
+    """One training run, stepped by hand (`d_step`, `g_step`) or by `advance`; deterministic for a seed on the CPU."""
+
+    def __init__(self, config: LabConfig) -> None:
+        self.config = config.check()
+        self.objective = OBJECTIVES[config.objective]
+        self.target = target(config.distribution, config.strokes)
+        gen = self.gen = torch.Generator().manual_seed(config.seed)
+        self.G = seeded_init(mlp(2, 2, config.g_width, config.g_depth), gen)
+        self.D = seeded_init(mlp(2, 1, config.d_width, config.d_depth), gen)
+        self.g_params = list(self.G.parameters())
+        self.opt_g = make_optimizer(self.g_params, config, config.lr_g)
+        self.opt_d = make_optimizer(self.D.parameters(), config, config.lr_d)
+        # Fixed evaluation points, from their own stream so that measuring never changes training.
+        eval_gen = torch.Generator().manual_seed(config.seed + EVAL_SEED_OFFSET)
+        self.real_eval = self.target.sample(EVAL_POINTS, eval_gen)
+        self.z_eval = self.noise(EVAL_POINTS, eval_gen)
+        self.step = self.d_updates = 0  # generator steps, discriminator steps
+        self.loss_d = self.loss_g = float("nan")  # of the last training batch
+
+    def noise(self, n: int, gen: torch.Generator | None = None) -> torch.Tensor:
+        gen = gen or self.gen
+        if self.config.noise == "uniform":
+            return torch.rand(n, 2, generator=gen) * 2 - 1
+        return torch.randn(n, 2, generator=gen)
+
+    def d_step(self) -> None:
+        """One discriminator/critic update on a fresh real batch and fresh fakes (GAN Lab's step by step)."""
+        with one_thread():
+            self._d_step()
+
+    def g_step(self) -> None:
+        """One generator update on fresh noise, through the discriminator as it stands."""
+        with one_thread():
+            self._g_step()
+
+    def advance(self, steps: int, until: float | None = None) -> int:
+        """Up to `steps` rounds of d_steps discriminator updates and one generator update, stopping at the
+        run's steps, at time.monotonic() `until`, or when the run diverges. Returns the rounds done."""
+        done = 0
+        with one_thread():
+            while done < steps and not self.done and not self.diverged:
+                if until is not None and time.monotonic() >= until:
+                    break
+                for _ in range(self.config.d_steps):
+                    self._d_step()
+                self._g_step()
+                done += 1
+        return done
+
+    def _d_step(self) -> None:
+        c, o, n = self.config, self.objective, self.config.batch
+        real = self.target.sample(n, self.gen)
+        with torch.no_grad():
+            fake = self.G(self.noise(n))
+        scores = self.D(torch.cat([real, fake]))
+        loss = discriminator_loss(o.loss, scores[:n], scores[n:])
+        if o.penalty:
+            alpha = torch.rand(n, 1, generator=self.gen)
+            loss = loss + c.gp_lambda * gradient_penalty(self.D, real, fake, alpha)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        if o.clip:
+            clip_weights(self.D, c.clip)
+        self.loss_d, self.d_updates = loss.item(), self.d_updates + 1
+
+    def _g_step(self) -> None:
+        loss = generator_loss(self.objective.loss, self.D(self.G(self.noise(self.config.batch))),
+                              self.objective.saturating)
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward(inputs=self.g_params)  # through D, but no gradients for D's own weights
+        self.opt_g.step()
+        self.loss_g, self.step = loss.item(), self.step + 1
+
+    @property
+    def done(self) -> bool:
+        return self.step >= self.config.steps
+
+    @property
+    def diverged(self) -> bool:
+        """A loss went to inf or NaN (a learning rate too large, say): training cannot go on."""
+        return not (math.isfinite(self.loss_d) or self.d_updates == 0) or not (
+            math.isfinite(self.loss_g) or self.step == 0)
+
+    def measure(self) -> dict:
+        """The numbers, on the fixed evaluation points."""
+        with one_thread():
+            metrics, fake, _ = self._observe()
+        return {**metrics, **self._distances(fake)}
+
+    def gradients(self) -> dict:
+        """The numbers without the distances to the data (W1 and modes, most of a measurement's cost):
+        the losses, the estimate, ‖∇θ G‖ and D's accuracy."""
+        with one_thread():
+            return self._observe()[0]
+
+    def snapshot(self) -> Snapshot:
+        """The numbers and the arrays a picture of this moment is drawn from."""
+        with one_thread():
+            metrics, fake, push = self._observe()
+            with torch.no_grad():
+                axis = torch.linspace(-VIEW, VIEW, HEAT)
+                ys, xs = torch.meshgrid(-axis, axis, indexing="ij")  # row 0 at the top of the picture
+                heat = self.D(torch.stack([xs.flatten(), ys.flatten()], 1)).view(HEAT, HEAT)
+                heat = torch.sigmoid(heat) if self.objective.loss == "dcgan" else heat
+                spread = 1.0 if self.config.noise == "uniform" else 2.0  # uniform noise spans ±1, Gaussian ±2σ
+                u = torch.linspace(-spread, spread, MESH)
+                mesh = self.G(torch.cartesian_prod(u, u)).view(MESH, MESH, 2)
+        return Snapshot({**metrics, **self._distances(fake)}, self.real_eval.numpy(), fake, push, heat.numpy(),
+                        mesh.numpy(), self.objective.loss == "dcgan")
+
+    def _observe(self) -> tuple[dict, np.ndarray, np.ndarray]:
+        """The numbers but the distances, the generated points, and −∇ₓ of the generator's loss at each."""
+        o = self.objective
+        fake = self.G(self.z_eval)
+        fake_points = fake.detach().requires_grad_(True)
+        fake_scores = self.D(fake_points)
+        loss_g = generator_loss(o.loss, fake_scores, o.saturating)
+        # One backward gives both: ‖∇θ G‖ of the loss, and −∇ₓ per point (the mean's gradient × N).
+        (point_grads,) = torch.autograd.grad(loss_g, fake_points)
+        grad_g = total_norm(torch.autograd.grad(fake, list(self.G.parameters()), point_grads))
+        with torch.no_grad():
+            real_scores = self.D(self.real_eval)
+            loss_d = discriminator_loss(o.loss, real_scores, fake_scores).item()
+            estimate = (real_scores.mean() - fake_scores.mean()).item()
+            accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()).item() / 2
+        fake_np = fake.detach().numpy()
+        metrics = {"step": self.step, "d_updates": self.d_updates, "loss_d": loss_d, "loss_g": loss_g.item(),
+                   "estimate": estimate, "grad_g": grad_g, "accuracy": accuracy}
+        return metrics, fake_np, -point_grads.numpy() * len(fake_np)
+
+    def _distances(self, fake: np.ndarray) -> dict:
+        """The generated points' exact W1 to the real ones and, for a mixture, modes covered and the 3σ share."""
+        out = {"w1": wasserstein1(fake, self.real_eval.numpy()), "modes": None, "modes_total": None,
+               "high_quality": None}
+        if self.target.centers is not None:
+            modes, quality = mode_coverage(fake, self.target.centers.numpy(), self.target.sigma)
+            out.update(modes=modes, modes_total=len(self.target.centers), high_quality=quality)
+        return out
+
+
+def history_run(config: LabConfig, every: int, until: float | None = None) -> tuple[LabRun, list[dict]]:
+    """A whole run, measured every `every` generator steps (and at 0): the run and its measurements.
+    It ends early at time.monotonic() `until`, or when it diverges."""
+    run = LabRun(config)
+    history = [run.measure()]
+    while not run.done and not run.diverged and (until is None or time.monotonic() < until):
+        run.advance(every, until)
+        history.append(run.measure())
+    return run, history
