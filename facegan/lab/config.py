@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from ..training import OPTIMIZERS
 from .targets import DISTRIBUTIONS, LabError, target
 
 NOISES = ("gaussian", "uniform")
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
 MAX_STEPS = 20_000
 # Every numeric setting's range (whole numbers where the ends are ints): the engine's check and the tab's
 # messages both read it. The caps keep one step on 2 CPU cores well under a second.

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 
 from ..losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
+from ..training import make_optimizer
 from .config import OBJECTIVES, LabConfig
 from .measures import mode_coverage, total_norm, wasserstein1
 from .nets import mlp, seeded_init
@@ -19,14 +20,6 @@ from .targets import VIEW, target
 
 EVAL_POINTS = 512  # fixed real points and fixed noise that every measurement uses
 EVAL_SEED_OFFSET = 2**40  # the evaluation points' random stream, apart from every run's training stream
-
-
-def make_optimizer(params, config: LabConfig, lr: float) -> torch.optim.Optimizer:
-    if config.optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=(config.beta1, config.beta2), fused=True)
-    if config.optimizer == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True)
-    return torch.optim.SGD(params, lr=lr, fused=True)
 
 
 THREADS = torch.get_num_threads()  # the process's own setting, put back after every Lab step
@@ -72,8 +65,9 @@ class LabRun:
         self.G = seeded_init(mlp(2, 2, config.g_width, config.g_depth), gen)
         self.D = seeded_init(mlp(2, 1, config.d_width, config.d_depth), gen)
         self.g_params = list(self.G.parameters())
-        self.opt_g = make_optimizer(self.g_params, config, config.lr_g)
-        self.opt_d = make_optimizer(self.D.parameters(), config, config.lr_d)
+        betas = (config.beta1, config.beta2)
+        self.opt_g = make_optimizer(config.optimizer, self.g_params, config.lr_g, betas, fused=True)
+        self.opt_d = make_optimizer(config.optimizer, self.D.parameters(), config.lr_d, betas, fused=True)
         # Fixed evaluation points, from their own stream so that measuring never changes training.
         eval_gen = torch.Generator().manual_seed(config.seed + EVAL_SEED_OFFSET)
         self.real_eval = self.target.sample(EVAL_POINTS, eval_gen)
