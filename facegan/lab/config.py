@@ -9,13 +9,18 @@ from ..training import OPTIMIZERS
 from .targets import DISTRIBUTIONS, LabError, target
 
 NOISES = ("gaussian", "uniform")
+SUBSTEPS = ("d_real", "d_fake", "d_update", "g_forward", "g_update")  # one round, as the model graph shows it
 MAX_STEPS = 20_000
-# Every numeric setting's range (whole numbers where the ends are ints): the engine's check and the tab's
-# messages both read it. The caps keep one step on 2 CPU cores well under a second.
-LIMITS = {"g_width": (1, 256), "g_depth": (1, 6), "d_width": (1, 256), "d_depth": (1, 6), "d_steps": (1, 20),
+# Every numeric setting's range (whole numbers where the ends are ints): the engine's check, the tab's fields and
+# messages, and the command line all read it. The caps on widths, depths, batch and steps per round keep one
+# round on a laptop's single core short enough for a live picture.
+LIMITS = {"g_width": (1, 256), "g_depth": (1, 6), "d_width": (1, 256), "d_depth": (1, 6), "d_steps": (0, 10),
           "batch": (2, 2048), "steps": (1, MAX_STEPS), "seed": (0, 2**32 - 1), "lr_g": (1e-6, 10.0),
           "lr_d": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.9999), "clip": (1e-4, 10.0),
-          "gp_lambda": (0.0, 1000.0)}
+          "gp_lambda": (0.0, 1000.0), "g_steps": (0, 10), "beta1_d": (0.0, 0.999), "beta2_d": (0.0, 0.9999),
+          "noise_dim": (1, 2)}
+# D's optimiser settings start as the recipe's shared ones (GAN Lab sets each net's apart).
+PER_NET = {"optimizer_d": "optimizer", "beta1_d": "beta1", "beta2_d": "beta2"}
 
 
 @dataclass(frozen=True)
@@ -53,37 +58,47 @@ class LabConfig:
     g_depth: int = 3  # hidden layers
     d_width: int = 64
     d_depth: int = 3
-    optimizer: str = "adam"  # both nets' optimiser
+    optimizer: str = "adam"  # G's optimiser (D's: optimizer_d)
     lr_g: float = 1e-3
     lr_d: float = 1e-3
-    beta1: float = 0.5  # Adam's betas; unused by RMSprop and SGD
+    beta1: float = 0.5  # G's Adam betas; unused by RMSprop and SGD
     beta2: float = 0.999
-    d_steps: int = 1  # discriminator/critic steps per generator step
+    d_steps: int = 1  # discriminator/critic steps per round (0 freezes D)
     clip: float = 0.01  # wgan: critic weights in [-clip, clip]
     gp_lambda: float = 0.1  # wgan-gp: penalty weight (Gulrajani et al.'s 2-D experiments; 10 for images)
     batch: int = 256
-    steps: int = 2000  # generator steps
+    steps: int = 2000  # rounds (with one G step per round, generator steps)
     seed: int = 0
     strokes: tuple = ()  # the drawn distribution: polylines of (x, y) in [-VIEW, VIEW]
+    # GAN Lab's per-net settings and noise: D's own optimiser, G steps per round (0 freezes G), 1-D or 2-D noise
+    optimizer_d: str = "adam"
+    beta1_d: float = 0.5
+    beta2_d: float = 0.999
+    g_steps: int = 1
+    noise_dim: int = 2
 
     @classmethod
     def for_objective(cls, objective: str = "gan", **overrides) -> LabConfig:
         """The objective's recipe, with any non-None override on top."""
         if objective not in OBJECTIVES:
             raise LabError(f"unknown objective {objective!r}: choose one of {', '.join(OBJECTIVES)}")
-        values = {**OBJECTIVES[objective].recipe, **{k: v for k, v in overrides.items() if v is not None}}
+        recipe = OBJECTIVES[objective].recipe
+        values = {**recipe, **{d: recipe[shared] for d, shared in PER_NET.items() if shared in recipe},
+                  **{k: v for k, v in overrides.items() if v is not None}}
         return cls(objective=objective, **values)
 
     def check(self) -> LabConfig:
         """Every setting in range, or one LabError naming it."""
         for name, choices in (("distribution", DISTRIBUTIONS), ("objective", tuple(OBJECTIVES)), ("noise", NOISES),
-                              ("optimizer", OPTIMIZERS)):
+                              ("optimizer", OPTIMIZERS), ("optimizer_d", OPTIMIZERS)):
             if getattr(self, name) not in choices:
                 raise LabError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(choices)}")
         for name, (low, high) in LIMITS.items():
             if not in_range(getattr(self, name), low, high):
                 kind = "a whole number" if isinstance(low, int) else "a number"
                 raise LabError(f"{name} must be {kind} from {low:g} to {high:g}, not {getattr(self, name)!r}")
+        if self.d_steps + self.g_steps == 0:
+            raise LabError("d_steps and g_steps are both 0: a round would train nothing")
         target(self.distribution, self.strokes)  # an empty or malformed drawing is refused here
         return self
 
@@ -98,4 +113,4 @@ def in_range(value, low: float, high: float) -> bool:
 def shared_settings(config: LabConfig) -> dict:
     """The settings that are no part of an objective: data, nets, noise, batch, steps, seed."""
     return {k: getattr(config, k) for k in ("distribution", "noise", "g_width", "g_depth", "d_width", "d_depth",
-                                            "batch", "steps", "seed", "strokes")}
+                                            "batch", "steps", "seed", "strokes", "noise_dim")}

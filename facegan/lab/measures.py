@@ -1,4 +1,4 @@
-"""What the Lab measures: the exact W1 to the data, modes covered, correlations, gradient norms."""
+"""What the Lab measures: the exact W1 to the data, KL and JS by grid, modes covered, correlations, gradient norms."""
 
 from __future__ import annotations
 
@@ -8,14 +8,17 @@ import numpy as np
 import torch
 from scipy.spatial.distance import cdist
 
+from .targets import VIEW
+
 COVERED_SHARE = 0.25  # a mode is covered when it holds ≥ 25% of its fair share of samples within 3σ
+GRID_BINS, SMOOTHING = 30, 1e-4  # GAN Lab's divergences by grid: 30×30 cells over the data square
 
 
 def wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
     """The exact W1 between two equal-size point sets, uniform weights: POT's network simplex (`ot.emd2`).
 
     (An assignment solver gives the same number, since optimal transport between equal-size uniform sets
-    is a matching, but took 4× longer on a collapsed generator's clustered points.)
+    is a matching, but slows down on a collapsed generator's clustered points; see docs/benchmarks.md.)
     """
     if len(a) != len(b):
         raise ValueError("wasserstein1 needs two point sets of the same size")
@@ -24,6 +27,37 @@ def wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
     import ot  # POT takes seconds to import: only when a distance is asked for
 
     return float(ot.emd2([], [], cdist(a, b)))
+
+
+def grid_histogram(points: np.ndarray) -> np.ndarray:
+    """The share of points in each of GRID_BINS² cells over [-VIEW, VIEW]²; a point outside counts in the
+    nearest edge cell, so the shares always sum to 1."""
+    inside = np.clip(points, -VIEW, VIEW - 1e-9)
+    counts, _, _ = np.histogram2d(inside[:, 0], inside[:, 1], bins=GRID_BINS, range=[[-VIEW, VIEW]] * 2)
+    return counts / max(len(points), 1)
+
+
+def grid_divergences(real: np.ndarray, fake: np.ndarray) -> tuple[float, float]:
+    """(KL(real‖fake), JS) in bits between a real grid histogram and the generated points' (or two histograms).
+
+    KL adds SMOOTHING to every cell of both grids (and renormalises), so that a cell where nothing was generated
+    gives a large but finite number; JS needs no smoothing (its mixture is positive wherever either grid is),
+    and lies in [0, 1] bit: 0 for equal grids, 1 for disjoint ones."""
+    if not np.isfinite(fake).all():
+        return float("nan"), float("nan")  # a diverged generator
+    p = real
+    q = fake if fake.shape == real.shape else grid_histogram(fake)
+    ps, qs = (p + SMOOTHING) / (1 + p.size * SMOOTHING), (q + SMOOTHING) / (1 + q.size * SMOOTHING)
+    kl = float(np.sum(ps * np.log2(ps / qs)))
+    m = (p + q) / 2
+    js = 0.5 * _kl_bits(p, m) + 0.5 * _kl_bits(q, m)
+    return max(kl, 0.0), float(min(max(js, 0.0), 1.0))
+
+
+def _kl_bits(p: np.ndarray, q: np.ndarray) -> float:
+    """KL(p‖q) in bits over the cells where p > 0 (q > 0 there)."""
+    used = p > 0
+    return float(np.sum(p[used] * np.log2(p[used] / q[used])))
 
 
 def mode_coverage(points: np.ndarray, centers: np.ndarray, sigma: float) -> tuple[int, float]:

@@ -14,7 +14,7 @@ import torch
 from ..losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
 from ..training import make_optimizer
 from .config import OBJECTIVES, LabConfig
-from .measures import mode_coverage, total_norm, wasserstein1
+from .measures import grid_divergences, grid_histogram, mode_coverage, total_norm, wasserstein1
 from .nets import mlp, seeded_init
 from .targets import VIEW, target
 
@@ -27,8 +27,8 @@ THREADS = torch.get_num_threads()  # the process's own setting, put back after e
 
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
-    """Train on one core: these nets are too small for a second thread to pay (two cost 2–30× when the other
-    core was busy), and the other core stays free for the studio's face tabs. torch applies the setting to the
+    """Train on one core: these nets are too small for a second thread to pay (and a second thread waits on a
+    busy core), and the other cores stay free for the studio's face tabs. torch applies the setting to the
     calling thread and to threads started meanwhile, so the process's own count is put back at the end."""
     torch.set_num_threads(1)
     try:
@@ -37,8 +37,7 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(THREADS)
 
 
-
-HEAT, MESH = 64, 13  # the heat map's grid, and the noise grid drawn as a mesh
+HEAT, MESH, CURVE = 64, 13, 101  # the heat map's grid; 2-D noise drawn as a MESH² mesh, 1-D noise as a curve
 
 
 @dataclass
@@ -50,7 +49,7 @@ class Snapshot:
     fake: np.ndarray  # G of the fixed noise
     push: np.ndarray  # −∇ₓ of the generator's loss at each fake point: where G is pushed
     heat: np.ndarray  # D on a HEAT×HEAT grid over the view (probability for GAN, critic score for WGAN)
-    mesh: np.ndarray  # MESH×MESH×2: a grid of noise values through G
+    mesh: np.ndarray  # rows×columns×2: noise values through G (MESH×MESH for 2-D noise, 1×CURVE for 1-D)
     probability: bool  # heat holds probabilities (GAN) or critic scores (WGAN)
 
 
@@ -62,24 +61,26 @@ class LabRun:
         self.objective = OBJECTIVES[config.objective]
         self.target = target(config.distribution, config.strokes)
         gen = self.gen = torch.Generator().manual_seed(config.seed)
-        self.G = seeded_init(mlp(2, 2, config.g_width, config.g_depth), gen)
+        self.G = seeded_init(mlp(config.noise_dim, 2, config.g_width, config.g_depth), gen)
         self.D = seeded_init(mlp(2, 1, config.d_width, config.d_depth), gen)
         self.g_params = list(self.G.parameters())
-        betas = (config.beta1, config.beta2)
-        self.opt_g = make_optimizer(config.optimizer, self.g_params, config.lr_g, betas, fused=True)
-        self.opt_d = make_optimizer(config.optimizer, self.D.parameters(), config.lr_d, betas, fused=True)
+        self.opt_g = make_optimizer(config.optimizer, self.g_params, config.lr_g, (config.beta1, config.beta2),
+                                    fused=True)
+        self.opt_d = make_optimizer(config.optimizer_d, self.D.parameters(), config.lr_d,
+                                    (config.beta1_d, config.beta2_d), fused=True)
         # Fixed evaluation points, from their own stream so that measuring never changes training.
         eval_gen = torch.Generator().manual_seed(config.seed + EVAL_SEED_OFFSET)
         self.real_eval = self.target.sample(EVAL_POINTS, eval_gen)
         self.z_eval = self.noise(EVAL_POINTS, eval_gen)
-        self.step = self.d_updates = 0  # generator steps, discriminator steps
+        self.real_histogram = grid_histogram(self.real_eval.numpy())
+        self.step = self.d_updates = self.rounds = 0  # generator steps, discriminator steps, rounds
         self.loss_d = self.loss_g = float("nan")  # of the last training batch
 
     def noise(self, n: int, gen: torch.Generator | None = None) -> torch.Tensor:
         gen = gen or self.gen
         if self.config.noise == "uniform":
-            return torch.rand(n, 2, generator=gen) * 2 - 1
-        return torch.randn(n, 2, generator=gen)
+            return torch.rand(n, self.config.noise_dim, generator=gen) * 2 - 1
+        return torch.randn(n, self.config.noise_dim, generator=gen)
 
     def d_step(self) -> None:
         """One discriminator/critic update on a fresh real batch and fresh fakes (GAN Lab's step by step)."""
@@ -87,12 +88,13 @@ class LabRun:
             self._d_step()
 
     def g_step(self) -> None:
-        """One generator update on fresh noise, through the discriminator as it stands."""
+        """One generator update on fresh noise, through the discriminator as it stands; it ends a round."""
         with one_thread():
             self._g_step()
+        self.rounds += 1
 
     def advance(self, steps: int, until: float | None = None) -> int:
-        """Up to `steps` rounds of d_steps discriminator updates and one generator update, stopping at the
+        """Up to `steps` rounds of d_steps discriminator updates and g_steps generator updates, stopping at the
         run's steps, at time.monotonic() `until`, or when the run diverges. Returns the rounds done."""
         done = 0
         with one_thread():
@@ -101,8 +103,10 @@ class LabRun:
                     break
                 for _ in range(self.config.d_steps):
                     self._d_step()
-                self._g_step()
+                for _ in range(self.config.g_steps):
+                    self._g_step()
                 done += 1
+                self.rounds += 1
         return done
 
     def _d_step(self) -> None:
@@ -132,7 +136,7 @@ class LabRun:
 
     @property
     def done(self) -> bool:
-        return self.step >= self.config.steps
+        return self.rounds >= self.config.steps
 
     @property
     def diverged(self) -> bool:
@@ -162,8 +166,11 @@ class LabRun:
                 heat = self.D(torch.stack([xs.flatten(), ys.flatten()], 1)).view(HEAT, HEAT)
                 heat = torch.sigmoid(heat) if self.objective.loss == "dcgan" else heat
                 spread = 1.0 if self.config.noise == "uniform" else 2.0  # uniform noise spans ±1, Gaussian ±2σ
-                u = torch.linspace(-spread, spread, MESH)
-                mesh = self.G(torch.cartesian_prod(u, u)).view(MESH, MESH, 2)
+                if self.config.noise_dim == 1:
+                    mesh = self.G(torch.linspace(-spread, spread, CURVE)[:, None]).view(1, CURVE, 2)
+                else:
+                    u = torch.linspace(-spread, spread, MESH)
+                    mesh = self.G(torch.cartesian_prod(u, u)).view(MESH, MESH, 2)
         return Snapshot({**metrics, **self._distances(fake)}, self.real_eval.numpy(), fake, push, heat.numpy(),
                         mesh.numpy(), self.objective.loss == "dcgan")
 
@@ -183,14 +190,17 @@ class LabRun:
             estimate = (real_scores.mean() - fake_scores.mean()).item()
             accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()).item() / 2
         fake_np = fake.detach().numpy()
-        metrics = {"step": self.step, "d_updates": self.d_updates, "loss_d": loss_d, "loss_g": loss_g.item(),
+        metrics = {"step": self.step, "d_updates": self.d_updates, "round": self.rounds, "loss_d": loss_d,
+                   "loss_g": loss_g.item(),
                    "estimate": estimate, "grad_g": grad_g, "accuracy": accuracy}
         return metrics, fake_np, -point_grads.numpy() * len(fake_np)
 
     def _distances(self, fake: np.ndarray) -> dict:
-        """The generated points' exact W1 to the real ones and, for a mixture, modes covered and the 3σ share."""
-        out = {"w1": wasserstein1(fake, self.real_eval.numpy()), "modes": None, "modes_total": None,
-               "high_quality": None}
+        """The generated points' exact W1 to the real ones, KL(real‖fake) and JS by grid and, for a mixture,
+        modes covered and the 3σ share."""
+        kl, js = grid_divergences(self.real_histogram, fake)
+        out = {"w1": wasserstein1(fake, self.real_eval.numpy()), "kl": kl, "js": js, "modes": None,
+               "modes_total": None, "high_quality": None}
         if self.target.centers is not None:
             modes, quality = mode_coverage(fake, self.target.centers.numpy(), self.target.sigma)
             out.update(modes=modes, modes_total=len(self.target.centers), high_quality=quality)

@@ -1,0 +1,83 @@
+"""A Lab run in one .safetensors file: both nets, both optimisers' state and the run's random stream as
+tensors, the settings and counters as JSON metadata; no pickles. Loading continues the run exactly where it
+stopped: the next steps draw the same batches and make the same updates as if it had never been saved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from safetensors import SafetensorError, safe_open
+
+from ..export import save_safetensors
+from ..training import load_optimizer_state
+from .config import LabConfig
+from .runs import LabRun
+from .targets import LabError
+
+METADATA_KEY, FORMAT = "facegan_lab", 1
+PRESETS = Path("checkpoints") / "lab"  # runs that open trained, from the working directory like exports
+NETS, OPTIMIZERS = ("G", "D"), ("opt_g", "opt_d")
+
+
+def save_run(run: LabRun, path: Path) -> Path:
+    """Write run to path (atomically) and return path."""
+    tensors = {f"{net}/{name}": t.detach().contiguous() for net in NETS
+               for name, t in getattr(run, net).state_dict().items()}
+    groups = {}
+    for opt in OPTIMIZERS:
+        state = getattr(run, opt).state_dict()
+        groups[opt] = state["param_groups"]
+        tensors.update({f"{opt}/{pid}/{key}": value.contiguous() for pid, values in state["state"].items()
+                        for key, value in values.items()})
+    tensors["rng"] = run.gen.get_state()
+    config = {**run.config.__dict__, "strokes": [list(map(list, s)) for s in run.config.strokes]}
+    meta = {"format": FORMAT, "config": config, "param_groups": groups,
+            "counters": {"step": run.step, "d_updates": run.d_updates, "rounds": run.rounds,
+                         "loss_d": run.loss_d, "loss_g": run.loss_g}}
+    save_safetensors(tensors, {METADATA_KEY: json.dumps(meta)}, Path(path))
+    return Path(path)
+
+
+def load_run(path: str | Path) -> LabRun:
+    """The run saved at path, ready to continue; a LabError saying why for a missing, damaged or foreign file."""
+    path = Path(path)
+    try:
+        with safe_open(path, "pt") as f:
+            raw = (f.metadata() or {}).get(METADATA_KEY)
+            if raw is None:
+                raise LabError(f"{path.name} is a .safetensors file but not a saved Lab run (a face model?)")
+            tensors = {name: f.get_tensor(name) for name in f.keys()}
+    except (SafetensorError, OSError) as error:
+        raise LabError(f"{path.name} is not a readable .safetensors file ({error})") from None
+    try:
+        meta = json.loads(raw)
+        if meta.get("format") != FORMAT:
+            raise LabError(f"{path.name} is a Lab run of another format ({meta.get('format')!r})")
+        run = LabRun(LabConfig(**meta["config"]))
+        for net in NETS:
+            prefix = f"{net}/"
+            getattr(run, net).load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
+                                               if k.startswith(prefix)})
+        for opt in OPTIMIZERS:
+            state: dict = {}
+            for name, value in tensors.items():
+                owner, _, rest = name.partition("/")
+                if owner == opt:
+                    pid, key = rest.split("/")
+                    state.setdefault(int(pid), {})[key] = value
+            load_optimizer_state(getattr(run, opt), {"state": state, "param_groups": meta["param_groups"][opt]})
+        run.gen.set_state(tensors["rng"])
+        counters = meta["counters"]
+        run.step, run.d_updates, run.rounds = counters["step"], counters["d_updates"], counters["rounds"]
+        run.loss_d, run.loss_g = counters["loss_d"], counters["loss_g"]
+    except LabError:
+        raise
+    except (ValueError, KeyError, TypeError, RuntimeError) as error:  # edited metadata, nets of other sizes
+        raise LabError(f"{path.name} does not hold a whole Lab run ({type(error).__name__}: {error})") from None
+    return run
+
+
+def presets(folder: Path = PRESETS) -> dict[str, Path]:
+    """The shipped runs that open trained, by name (the file's stem)."""
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors"))} if folder.is_dir() else {}
