@@ -1,15 +1,17 @@
-"""The Lab's pictures: the live field and curves drawn with numpy and PIL (a few ms a frame, where
-matplotlib costs ~100 ms), and the claims' figures drawn with matplotlib (once per experiment).
+"""The Lab's pictures: the live field, curves and animation drawn with numpy and PIL (fast enough for several
+pictures a second, which matplotlib is not), and the claims' figures drawn with matplotlib (once per experiment).
 
 The field is GAN Lab's layered view (Kahng et al. 2018): the discriminator's output as a heat map
 (green where it says "real", purple where it says "generated"), the generator's noise grid mapped
-through G as a warped mesh, real points (green), generated points (purple), and at the generated
+through G as a warped mesh (a curve for 1-D noise), real points (green), generated points (purple), and at the generated
 points arrows along −∇ₓ of the generator's loss: where each point is being pushed. Text in the
-pictures is symbols and objective names only; the studio says the rest in the page's language.
+pictures is symbols and objective names only; the studio says the rest in the page's language. Each layer can
+be left out (LAYERS).
 """
 
 from __future__ import annotations
 
+import io
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,6 +26,8 @@ FIELD_PX = 400
 REAL, FAKE, ARROW, MESH_RGB = (22, 128, 60), (124, 58, 170), (20, 20, 20), (150, 150, 150)
 # Heat-map colours: purple (says generated) → white (undecided) → green (says real).
 _LOW, _MID, _HIGH = np.array([150, 110, 200.0]), np.array([250, 250, 250.0]), np.array([120, 200, 140.0])
+LAYERS = ("real", "fake", "heat", "arrows", "manifold")  # GAN Lab's layer toggles
+GIF_FRAMES, GIF_SECONDS, GIF_PX = 60, 5.0, 240  # an animation: at most this many frames, this long, this size
 CURVE_COLORS = [(31, 119, 180), (214, 39, 40), (44, 160, 44), (148, 103, 189), (255, 127, 14)]
 
 
@@ -50,18 +54,28 @@ def heat_colors(heat: np.ndarray, probability: bool) -> np.ndarray:
     return rgb.astype(np.uint8)
 
 
-def field(snapshot: Snapshot, size: int = FIELD_PX, title: str = "") -> Image.Image:
-    """One frame of a run: heat map, mesh, real and generated points, and the generator's gradient."""
-    image = Image.fromarray(heat_colors(snapshot.heat, snapshot.probability)).resize((size, size), Image.BILINEAR)
+def field(snapshot: Snapshot, size: int = FIELD_PX, title: str = "", layers: Sequence[str] = LAYERS) -> Image.Image:
+    """One frame of a run: heat map, mesh (or curve), real and generated points, and the generator's gradient,
+    each drawn if it is among layers."""
+    if "heat" in layers:
+        heat = Image.fromarray(heat_colors(snapshot.heat, snapshot.probability))
+        image = heat.resize((size, size), Image.BILINEAR)
+    else:
+        image = Image.new("RGB", (size, size), "white")
     draw = ImageDraw.Draw(image)
-    mesh = _to_px(snapshot.mesh, size)
-    for line in [*mesh, *mesh.transpose(1, 0, 2)]:
-        draw.line([tuple(p) for p in line], fill=MESH_RGB, width=1)
-    for points, color in ((snapshot.real, REAL), (snapshot.fake, FAKE)):
-        for x, y in _to_px(points[np.isfinite(points).all(1)], size):
-            draw.ellipse((x - 1.6, y - 1.6, x + 1.6, y + 1.6), fill=color)
-    push = snapshot.push[::4]
-    longest = float(np.linalg.norm(push, axis=1).max()) if len(push) else 0.0
+    if "manifold" in layers:
+        mesh = _to_px(snapshot.mesh, size)
+        lines = [*mesh, *mesh.transpose(1, 0, 2)] if len(mesh) > 1 else list(mesh)  # 1-D noise: one curve
+        for line in lines:
+            line = line[np.isfinite(line).all(1)]
+            if len(line) > 1:
+                draw.line([tuple(p) for p in line], fill=MESH_RGB, width=2 if len(mesh) == 1 else 1)
+    for name, points, color in (("real", snapshot.real, REAL), ("fake", snapshot.fake, FAKE)):
+        if name in layers:
+            for x, y in _to_px(points[np.isfinite(points).all(1)], size):
+                draw.ellipse((x - 1.6, y - 1.6, x + 1.6, y + 1.6), fill=color)
+    push = snapshot.push[::4] if "arrows" in layers else snapshot.push[:0]
+    longest = float(np.nan_to_num(np.linalg.norm(push, axis=1)).max()) if len(push) else 0.0
     if longest > 0:  # scaled per frame so that the longest arrow is 8% of the picture
         starts = snapshot.fake[::4]
         ends = starts + push / longest * (0.16 * VIEW)
@@ -99,16 +113,18 @@ def _series_panel(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], ser
 
 
 def curves(history: Sequence[dict], width: int = FIELD_PX, height: int = FIELD_PX) -> Image.Image:
-    """The live curves: D and G loss; the critic's estimate beside the exact W1; modes covered; ‖∇θG‖ (log)."""
+    """The live curves: D and G loss; the critic's estimate beside the exact W1; KL and JS by grid; modes covered;
+    ‖∇θG‖ (log)."""
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     column = {k: [h[k] for h in history] for k in history[0]} if history else {}
     panels = [([("L_D", column.get("loss_d", [])), ("L_G", column.get("loss_g", []))], False),
                ([("W1", column.get("w1", [])), ("E[D(x)]-E[D(G(z))]", column.get("estimate", []))], False),
+               ([("KL(real|fake) bits", column.get("kl", [])), ("JS bits", column.get("js", []))], False),
                ([("|grad G| (log)", column.get("grad_g", []))], True)]
     if history and history[0]["modes"] is not None:
         total = history[0]["modes_total"]  # both as shares, on one scale: modes covered of K, samples within 3σ
-        panels.insert(2, ([(f"modes/{total}", [m / total for m in column["modes"]]),
+        panels.insert(3, ([(f"modes/{total}", [m / total for m in column["modes"]]),
                            ("in 3 sigma", column["high_quality"])], False))
     rows = len(panels)
     for i, (series, log) in enumerate(panels):
@@ -126,6 +142,19 @@ def side_by_side(frames: Sequence[Image.Image]) -> Image.Image:
         out.paste(f, (x, 0))
         x += f.width + 8
     return out
+
+
+def animation(frames: Sequence[Snapshot], title: str = "", layers: Sequence[str] = LAYERS) -> bytes:
+    """An animated GIF of a run so far: at most GIF_FRAMES moments spread evenly over frames, each the field
+    beside the curves up to that moment, GIF_SECONDS long in all."""
+    picks = np.unique(np.linspace(0, len(frames) - 1, min(len(frames), GIF_FRAMES)).round().astype(int))
+    history = [s.metrics for s in frames]
+    pictures = [side_by_side([field(frames[i], GIF_PX, title, layers), curves(history[:i + 1], GIF_PX, GIF_PX)])
+                for i in picks]
+    out = io.BytesIO()
+    pictures[0].save(out, "GIF", save_all=True, append_images=pictures[1:], loop=0, optimize=True,
+                     duration=round(1000 * GIF_SECONDS / len(pictures)))
+    return out.getvalue()
 
 
 # --- the claims' figures (matplotlib) -------------------------------------------------------------

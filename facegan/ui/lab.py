@@ -2,7 +2,7 @@
 
 No training code here: `facegan.lab` trains, measures and draws. Every Lab event
 runs in its own concurrency group, so the face tabs keep answering while a run streams; a run is
-capped in steps and seconds, and stops when its page closes.
+capped in steps and seconds, and stops when its page closes. `layout` builds the tab, `wire` connects it.
 """
 
 from __future__ import annotations
@@ -10,23 +10,33 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from types import SimpleNamespace
 
 import gradio as gr
 import numpy as np
 from PIL import Image
 
 from .. import lab
+from ..lab import graph as labgraph
+from ..lab import saved
 from ..lab import view as labview
+from ..lab.config import SUBSTEPS
+from ..lab.timeline import Timeline
 from .common import Checks, seed_box
 from .i18n import language, phrase, t, text
 
 MAX_RUN_S = 120  # a streaming run, an API run or a claim stops after this many seconds
-MAX_STREAM_STEPS = 100  # generator steps per picture, at most
-FRAME_S = 0.12  # training time per picture at most: with measuring and drawing (~0.1 s), 4.5 pictures a second
+MAX_STREAM_STEPS = 100  # rounds per picture, at most
+# Training time per picture at most: with measuring and drawing a picture, this keeps a streaming run above four
+# pictures a second (docs/lab.md gives the measured rate).
+FRAME_S = 0.12
 CLAIM_SEEDS, MAX_CLAIM_STEPS = 3, 3000  # the tab's claims: fewer seeds than `python -m facegan.lab claims`
 SKETCH_PX = 256
 DRAW_SPAN = 0.8 * lab.VIEW  # the sketchpad spans ±1.2 of the picture's ±1.5, where the presets lie too
@@ -34,19 +44,21 @@ SIDE_BY_SIDE = ("gan", "wgan", "wgan-gp")
 # Long events (runs, claims) share two slots; quick ones (a reset, one step) have their own, so that a new
 # visitor's first picture never waits behind two streaming runs. Neither group holds the face tabs.
 LONG, QUICK = dict(concurrency_id="lab", concurrency_limit=2), dict(concurrency_id="lab-quick", concurrency_limit=4)
-# The knobs, in the order every Lab handler takes them (after its own first arguments).
-KNOBS = ("distribution", "objective", "noise", "g_width", "g_depth", "d_width", "d_depth", "optimizer", "lr_g", "lr_d",
-         "d_steps", "clip", "gp_lambda", "batch", "steps", "seed", "strokes")
-CHOICES = {"distribution", "objective", "noise", "optimizer"}
+# The settings, in the order every Lab handler takes them (after its own first arguments): LabConfig's own.
+KNOBS = tuple(f.name for f in dataclasses.fields(lab.LabConfig))
+CHOICES = {"distribution": lab.DISTRIBUTIONS, "objective": tuple(lab.OBJECTIVES), "noise": lab.NOISES,
+           "optimizer": lab.OPTIMIZERS, "optimizer_d": lab.OPTIMIZERS}
+RECIPE = ("optimizer", "optimizer_d", "lr_g", "lr_d", "beta1", "beta2", "beta1_d", "beta2_d", "d_steps")
 
 
 @dataclass
 class Session:
-    """A visitor's run, what it measured so far (the curves), and a lock: a step button and a stream of the
-    same page must not train the same nets at once."""
+    """A visitor's run, its timeline (the pictures and curves so far), the layers shown, and a lock: a step
+    button and a stream of the same page must not train the same nets at once."""
 
     run: lab.LabRun
-    history: list[dict] = field(default_factory=list)
+    timeline: Timeline = field(default_factory=Timeline)
+    layers: tuple = labview.LAYERS
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -75,7 +87,7 @@ def strokes_of_sketch(sketch: dict | None) -> str:
 
 class Lab:
     """The Lab's handlers. Each takes the request first (Gradio passes it only to parameters before a
-    *args), then its own arguments, then the knobs in KNOBS order."""
+    *args), then its own arguments, then the settings in KNOBS order."""
 
     def __init__(self) -> None:
         self.stops: dict[str, set[threading.Event]] = {}  # a session's streaming runs, set when its page closes
@@ -84,7 +96,7 @@ class Lab:
     # --- settings ---------------------------------------------------------------------------------
     @staticmethod
     def config(values: tuple, check: Checks) -> lab.LabConfig:
-        """The knobs as a checked LabConfig on the objective's recipe, or a visible message naming the bad one.
+        """The settings as a checked LabConfig, or a visible message naming the bad one.
 
         Numbers are checked here, in the page's language, against the engine's own LIMITS; a seed is
         clamped with a warning, as on every tab."""
@@ -96,7 +108,7 @@ class Lab:
         if given["distribution"] == "drawn" and not strokes:
             raise check.error("msg.lab_empty_drawing")
         given["seed"] = check.seed(given["seed"])
-        for name in set(given) - CHOICES - {"seed"}:
+        for name in set(given) - set(CHOICES) - {"seed"}:
             low, high = lab.LIMITS[name]
             number = check.number(given[name], f"lab.{name}")
             number = int(number) if isinstance(low, int) and number == int(number) else number
@@ -111,43 +123,59 @@ class Lab:
 
     @staticmethod
     def recipe(objective: str) -> tuple:
-        """The objective's own optimiser, learning rates and critic steps, into the knobs when it is chosen."""
-        r = lab.OBJECTIVES[objective].recipe
-        return r["optimizer"], r["lr_g"], r["lr_d"], r["d_steps"]
+        """The objective's own optimisers, learning rates, betas and critic steps, into the fields when it is
+        chosen."""
+        config = lab.LabConfig.for_objective(objective)
+        return tuple(getattr(config, name) for name in RECIPE)
 
     @staticmethod
     def _session(session: Session | None, config: lab.LabConfig) -> Session:
         """The visitor's run if it was made with these settings, else a new one at step 0."""
         if session is None or session.run.config != config:
-            session = Session(lab.LabRun(config))
+            session = Session(lab.LabRun(config), layers=session.layers if session else labview.LAYERS)
         return session
 
     # --- pictures ---------------------------------------------------------------------------------
     @staticmethod
-    def _view(session: Session, lang: str) -> tuple[Session, Image.Image, Image.Image, str]:
-        snapshot = session.run.snapshot()
-        moment = (snapshot.metrics["step"], snapshot.metrics["d_updates"])
-        if not session.history or (session.history[-1]["step"], session.history[-1]["d_updates"]) != moment:
-            session.history.append(snapshot.metrics)  # a new moment joins the curves
-        return (session, labview.field(snapshot, title=session.run.config.objective.upper()),
-                labview.curves(session.history), numbers(snapshot.metrics, session.run.config, lang))
+    def _view(session: Session, lang: str, substep: str | None = None) -> tuple:
+        """The run as it stands, remembered in its timeline: session, field, curves, numbers, graph, slider."""
+        session.timeline.add(session.run.snapshot())
+        last = len(session.timeline) - 1
+        picture, curves, reading = Lab._moment(session, last, lang)
+        return (session, picture, curves, reading, graph_html(session.run.config, substep, lang),
+                gr.update(maximum=max(last, 1), value=last))
+
+    @staticmethod
+    def _moment(session: Session, index: int, lang: str) -> tuple[Image.Image, Image.Image, str]:
+        """The field, the curves and the numbers of the timeline's moment at index."""
+        snapshot = session.timeline[index]
+        return (labview.field(snapshot, title=session.run.config.objective.upper(), layers=session.layers),
+                labview.curves(session.timeline.until(index)), numbers(snapshot.metrics, session.run.config, lang))
 
     # --- handlers ---------------------------------------------------------------------------------
     def reset(self, request: gr.Request | None, *values) -> tuple:
-        """A new run at step 0 with the knobs as they are; the page's streaming runs stop first."""
+        """A new run at step 0 with the settings as they are; the page's streaming runs stop first."""
         self.pause(request)
         check = Checks(language(request))
         return self._view(self._session(None, self.config(values, check)), check.lang)
 
+    def settings(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
+        """New settings: a new run at step 0 (as in GAN Lab), unless they are the run's own (a loaded run's
+        settings arriving in the fields); the page's streaming runs stop first."""
+        self.pause(request)
+        check = Checks(language(request))
+        return self._view(self._session(session, self.config(values, check)), check.lang)
+
     def d_step(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
         """One discriminator update (GAN Lab's step-by-step training)."""
-        return self._step(lab.LabRun.d_step, request, session, values)
+        return self._step(lab.LabRun.d_step, "d_update", request, session, values)
 
     def g_step(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
         """One generator update."""
-        return self._step(lab.LabRun.g_step, request, session, values)
+        return self._step(lab.LabRun.g_step, "g_update", request, session, values)
 
-    def _step(self, update, request: gr.Request | None, session: Session | None, values: tuple) -> tuple:
+    def _step(self, update, substep: str, request: gr.Request | None, session: Session | None,
+              values: tuple) -> tuple:
         self.pause(request)
         check = Checks(language(request))
         session = self._session(session, self.config(values, check))
@@ -156,12 +184,12 @@ class Lab:
                 gr.Warning(text("msg.lab_done", check.lang, steps=session.run.config.steps))
             else:
                 update(session.run)
-            return self._view(session, check.lang)
+            return self._view(session, check.lang, substep)
 
     def stream(self, request: gr.Request | None, session: Session | None, speed, delay, *values) -> Iterator[tuple]:
-        """Train and show a picture every `speed` generator steps (fewer when they take longer than FRAME_S),
-        with `delay` seconds between pictures for slow motion; until the run's steps, MAX_RUN_S, Pause, a
-        divergence or the page closing."""
+        """Train and show a picture every `speed` rounds (fewer when they take longer than FRAME_S), with `delay`
+        seconds between pictures for slow motion, in which the graph lights up each sub-step of a round in turn;
+        until the run's steps, MAX_RUN_S, Pause, a divergence or the page closing."""
         check = Checks(language(request))
         speed = check.clamp(speed, 1, MAX_STREAM_STEPS, "field.speed", integer=True)
         delay = check.clamp(delay, 0.0, 2.0, "field.delay")
@@ -169,9 +197,18 @@ class Lab:
         if session.run.done:
             gr.Warning(text("msg.lab_done", check.lang, steps=session.run.config.steps))
         deadline = time.monotonic() + MAX_RUN_S
+        unchanged = gr.update()
         with self._until_page_closes(request) as stop:
             while not session.run.done and not stop.is_set():
                 frame = time.monotonic()
+                if delay > 0:  # slow motion: the round's sub-steps one after another on the graph
+                    for substep in SUBSTEPS:
+                        yield (session, unchanged, unchanged, unchanged,
+                               graph_html(session.run.config, substep, check.lang), unchanged)
+                        time.sleep(delay / len(SUBSTEPS))
+                        if stop.is_set():
+                            return
+                    frame = time.monotonic()
                 with session.lock:
                     session.run.advance(speed, until=min(frame + FRAME_S, deadline))
                     view = self._view(session, check.lang)
@@ -180,7 +217,29 @@ class Lab:
                 yield view
                 if self._stopped(session.run, deadline, check):
                     return
-                time.sleep(max(0.0, delay - (time.monotonic() - frame)))
+
+    def scrub(self, request: gr.Request | None, session: Session | None, index) -> tuple:
+        """The timeline's moment at index: its picture, its curves and its numbers; the page's runs pause."""
+        self.pause(request)
+        check = Checks(language(request))
+        if session is None or not len(session.timeline):
+            return gr.update(), gr.update(), gr.update()
+        last = len(session.timeline) - 1
+        index = min(max(int(check.number(index, "lab.timeline")), 0), last)
+        picture, curves, reading = self._moment(session, index, check.lang)
+        if index < last:
+            reading += "\n\n" + text("lab.timeline_past", check.lang, step=session.timeline[index].metrics["round"],
+                                     latest=session.timeline[last].metrics["round"])
+        return picture, curves, reading
+
+    def show_layers(self, request: gr.Request | None, session: Session | None, index, layers: list[str]) -> tuple:
+        """The layers to draw, for this picture and every later one of the run."""
+        if session is None:
+            return gr.update(), gr.update(), gr.update()
+        session.layers = tuple(name for name in labview.LAYERS if name in (layers or ()))
+        with contextlib.suppress(gr.Error):
+            return self.scrub(request, session, index)
+        return gr.update(), gr.update(), gr.update()
 
     def side_by_side(self, request: gr.Request | None, speed, *values) -> Iterator[tuple[Image.Image, str]]:
         """GAN, WGAN and WGAN-GP on the same data, nets, seed and steps, each with its own recipe, live."""
@@ -211,21 +270,68 @@ class Lab:
             gr.Warning(text("msg.lab_diverged", check.lang, step=run.step))
             return True
         if time.monotonic() >= deadline and not run.done:
-            gr.Warning(text("msg.lab_time", check.lang, seconds=MAX_RUN_S, step=run.step))
+            gr.Warning(text("msg.lab_time", check.lang, seconds=MAX_RUN_S, step=run.rounds))
             return True
         return False
 
+    # --- files: save, load, presets, animation ------------------------------------------------------
+    def save(self, request: gr.Request | None, session: Session | None) -> str:
+        """The page's run as a .safetensors file to download."""
+        check = Checks(language(request))
+        if session is None:
+            raise check.error("msg.lab_no_run")
+        with session.lock:
+            run = session.run
+            path = Path(tempfile.mkdtemp(prefix="lab-")) / f"lab-{run.config.objective}-{run.rounds}.safetensors"
+            return str(saved.save_run(run, path))
+
+    def load(self, request: gr.Request | None, path, session: Session | None = None) -> tuple:
+        """A saved run, ready to continue: its view, and its settings into the fields (which then leave it be)."""
+        self.pause(request)
+        check = Checks(language(request))
+        if not path:
+            raise check.error("msg.lab_no_file")
+        try:
+            run = saved.load_run(getattr(path, "name", path))
+        except lab.LabError as error:
+            raise check.error("msg.lab_load", error=error) from None
+        loaded = Session(run, layers=session.layers if session else labview.LAYERS)
+        config = run.config
+        fields = [json.dumps(config.strokes) if name == "strokes" else getattr(config, name) for name in KNOBS]
+        return *self._view(loaded, check.lang), *fields
+
+    def preset(self, request: gr.Request | None, name: str, session: Session | None = None) -> tuple:
+        """A shipped run that opens trained."""
+        check = Checks(language(request))
+        found = saved.presets()
+        if name not in found:
+            raise check.error("msg.lab_no_preset", name=name, known=", ".join(found) or "–")
+        return self.load(request, str(found[name]), session)
+
+    def animation(self, request: gr.Request | None, session: Session | None) -> str:
+        """The run so far as an animated GIF to download: picture and curves, a few seconds long."""
+        check = Checks(language(request))
+        if session is None or not len(session.timeline):
+            raise check.error("msg.lab_no_run")
+        with session.lock:
+            frames = session.timeline.frames()
+        run = session.run
+        path = Path(tempfile.mkdtemp(prefix="lab-")) / f"lab-{run.config.objective}-{run.rounds}.gif"
+        path.write_bytes(labview.animation(frames, run.config.objective.upper(), session.layers))
+        return str(path)
+
+    # --- API and claims -------------------------------------------------------------------------
     def run_api(self, request: gr.Request | None, *values) -> tuple[Image.Image, dict]:
         """A whole run (capped at MAX_RUN_S): the final picture (field and curves) and the measurements as JSON."""
         check = Checks(language(request))
         config = self.config(values, check)
         started = time.monotonic()
         run, history = lab.history_run(config, every=max(1, config.steps // 50), until=started + MAX_RUN_S)
-        session = Session(run, history)
-        _, field_picture, curves_picture, _ = self._view(session, check.lang)
-        return labview.side_by_side([field_picture, curves_picture]), {
-            "config": dataclasses.asdict(config), "final": history[-1], "history": history,
-            "complete": run.done, "diverged": run.diverged, "seconds": round(time.monotonic() - started, 2)}
+        picture = labview.side_by_side([labview.field(run.snapshot(), title=config.objective.upper()),
+                                        labview.curves(history)])
+        return picture, {"config": dataclasses.asdict(config), "final": history[-1], "history": history,
+                         "complete": run.done, "diverged": run.diverged,
+                         "seconds": round(time.monotonic() - started, 2)}
 
     def claim_a(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
         return self._claim("a", request, values)
@@ -237,7 +343,7 @@ class Lab:
         return self._claim("c", request, values)
 
     def _claim(self, which: str, request: gr.Request | None, values: tuple) -> tuple[Image.Image, str, dict]:
-        """Claim a, b or c on the knobs' data, nets, seed and steps (claim a: as many D steps), capped at
+        """Claim a, b or c on the fields' data, nets, seed and steps (claim a: as many D steps), capped at
         MAX_CLAIM_STEPS and MAX_RUN_S; b on one seed, c on CLAIM_SEEDS. Figure, sentence, numbers."""
         check = Checks(language(request))
         config = self.config(values, check)
@@ -260,8 +366,8 @@ class Lab:
         return figure, claim_sentence(which, result, check.lang), result
 
     # --- Pause, new settings and closing the page stop a page's streaming runs ---------------------
-    # Stopped here rather than with Gradio's `cancels=`: two cancels of one run (two settings changing at
-    # once) made Gradio answer 500 for the second.
+    # Stopped through events that the runs check rather than Gradio's `cancels=`: several settings changing at
+    # once then each stop the run, where two cancels of one event would be one too many.
     @contextlib.contextmanager
     def _until_page_closes(self, request: gr.Request | None) -> Iterator[threading.Event]:
         """An event that is set when the request's page closes, for as long as the streaming run lasts."""
@@ -296,14 +402,20 @@ def _fmt(value, spec: str) -> str:
 def numbers(m: dict, config: lab.LabConfig, lang: str) -> str:
     """A run's numbers in a line, in the page's language (D's accuracy for a GAN only: a critic's sign means
     nothing)."""
-    line = text("lab.numbers", lang, step=m["step"], steps=config.steps, d_updates=m["d_updates"],
-                w1=_fmt(m["w1"], ".3f"), estimate=m["estimate"], loss_d=m["loss_d"], loss_g=m["loss_g"],
-                grad=m["grad_g"])
+    line = text("lab.numbers", lang, round=m["round"], steps=config.steps, g_updates=m["step"],
+                d_updates=m["d_updates"], w1=_fmt(m["w1"], ".3f"), kl=_fmt(m["kl"], ".2f"), js=_fmt(m["js"], ".2f"),
+                estimate=m["estimate"], loss_d=m["loss_d"], loss_g=m["loss_g"], grad=m["grad_g"])
     if lab.OBJECTIVES[config.objective].loss == "dcgan":
         line += text("lab.accuracy", lang, accuracy=m["accuracy"])
     if m["modes"] is not None:
         line += text("lab.modes", lang, modes=m["modes"], total=m["modes_total"], quality=m["high_quality"])
     return line
+
+
+def graph_html(config: lab.LabConfig, substep: str | None, lang: str) -> str:
+    """The model graph with substep lit, and the sentence that explains it."""
+    explanation = text(f"lab.sub.{substep or 'none'}", lang)
+    return f'<div data-substep="{substep or ""}">{labgraph.svg(config, substep)}<p>{escape(explanation)}</p></div>'
 
 
 def numbers_table(metrics: list[dict], names: tuple, lang: str) -> str:
@@ -333,88 +445,146 @@ def claim_sentence(which: str, result: dict, lang: str) -> str:
 
 
 # --- layout ---------------------------------------------------------------------------------------
-def tab(handlers: Lab, demo: gr.Blocks) -> None:
+def _field(name: str, defaults: lab.LabConfig) -> gr.components.Component:
+    """The field for one setting: a number with its range from LIMITS, or its choices."""
+    label = t(f"lab.{name}")
+    if name in ("optimizer", "optimizer_d"):
+        return gr.Radio(list(lab.OPTIMIZERS), value=getattr(defaults, name), label=label, elem_id=f"lab-{name}")
+    if name == "noise_dim":
+        return gr.Radio([("1-D", 1), ("2-D", 2)], value=defaults.noise_dim, label=label, elem_id="lab-noise-dim")
+    low, high = lab.LIMITS[name]
+    return gr.Number(getattr(defaults, name), step=1 if isinstance(low, int) else None, label=label,
+                     info=f"{low:g} – {high:g}", elem_id=f"lab-{name.replace('_', '-')}")
+
+
+def layout() -> SimpleNamespace:
+    """The tab's components, in place on the page; `wire` connects them."""
     defaults = lab.LabConfig.for_objective("gan")
+    c = SimpleNamespace(knobs={})
+    k = c.knobs
     gr.Markdown(t("lab.intro"))
-    session = gr.State(None)
+    c.session = gr.State(None)
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
-            distribution = gr.Dropdown([(t(f"lab.dist.{d}"), d) for d in lab.DISTRIBUTIONS], value="ring",
-                                       label=t("lab.distribution"), elem_id="lab-distribution")
+            k["distribution"] = gr.Dropdown([(t(f"lab.dist.{d}"), d) for d in lab.DISTRIBUTIONS], value="ring",
+                                            label=t("lab.distribution"), elem_id="lab-distribution")
             with gr.Accordion(t("lab.draw"), open=False):
-                sketch = gr.Sketchpad(canvas_size=(SKETCH_PX, SKETCH_PX), fixed_canvas=True, type="numpy",
-                                      label=t("lab.sketch"), layers=False, transforms=(), elem_id="lab-sketch",
-                                      brush=gr.Brush(default_size=6, colors=["#000000"], color_mode="fixed"))
-                strokes = gr.Textbox("[]", visible=False)
-            objective = gr.Radio([(t(f"lab.obj.{o}"), o) for o in lab.OBJECTIVES], value="gan",
-                                 label=t("lab.objective"), elem_id="lab-objective")
-            noise = gr.Radio([(t(f"lab.noise.{n}"), n) for n in lab.NOISES], value="gaussian", label=t("lab.noise"))
-            seed = seed_box(0, t("seed"))
+                c.sketch = gr.Sketchpad(canvas_size=(SKETCH_PX, SKETCH_PX), fixed_canvas=True, type="numpy",
+                                        label=t("lab.sketch"), layers=False, transforms=(), elem_id="lab-sketch",
+                                        brush=gr.Brush(default_size=6, colors=["#000000"], color_mode="fixed"))
+                k["strokes"] = gr.Textbox("[]", visible=False)
+            k["objective"] = gr.Radio([(t(f"lab.obj.{o}"), o) for o in lab.OBJECTIVES], value="gan",
+                                      label=t("lab.objective"), elem_id="lab-objective")
+            with gr.Row():
+                k["noise"] = gr.Radio([(t(f"lab.noise.{n}"), n) for n in lab.NOISES], value="gaussian",
+                                      label=t("lab.noise"))
+                k["noise_dim"] = _field("noise_dim", defaults)
+            k["seed"] = seed_box(0, t("seed"))
+            c.presets = {}
+            if saved.presets():
+                gr.Markdown(t("lab.presets"))
+                with gr.Row():
+                    c.presets = {name: gr.Button(t(f"lab.preset.{name}"), size="sm", elem_id=f"lab-preset-{name}")
+                                 for name in saved.presets()}
             with gr.Accordion(t("lab.knobs"), open=False):
+                for net in ("g", "d"):
+                    gr.Markdown(t(f"lab.net_{net}"))
+                    with gr.Row():
+                        for name in (f"{net}_width", f"{net}_depth", f"{net}_steps"):
+                            k[name] = _field(name, defaults)
+                    k["optimizer" if net == "g" else "optimizer_d"] = _field(
+                        "optimizer" if net == "g" else "optimizer_d", defaults)
+                    with gr.Row():
+                        for name in ((f"lr_{net}", "beta1", "beta2") if net == "g" else ("lr_d", "beta1_d", "beta2_d")):
+                            k[name] = _field(name, defaults)
                 with gr.Row():
-                    g_width = gr.Number(defaults.g_width, step=1, label=t("lab.g_width"))
-                    g_depth = gr.Number(defaults.g_depth, step=1, label=t("lab.g_depth"))
-                    d_width = gr.Number(defaults.d_width, step=1, label=t("lab.d_width"))
-                    d_depth = gr.Number(defaults.d_depth, step=1, label=t("lab.d_depth"))
-                optimizer = gr.Radio(list(lab.OPTIMIZERS), value=defaults.optimizer, label=t("lab.optimizer"))
-                with gr.Row():
-                    lr_g = gr.Number(defaults.lr_g, label=t("lab.lr_g"))
-                    lr_d = gr.Number(defaults.lr_d, label=t("lab.lr_d"))
-                    d_steps = gr.Number(defaults.d_steps, step=1, label=t("lab.d_steps"))
-                with gr.Row():
-                    clip = gr.Number(defaults.clip, label=t("lab.clip"))
-                    gp_lambda = gr.Number(defaults.gp_lambda, label=t("lab.gp_lambda"))
-                    batch = gr.Number(defaults.batch, step=1, label=t("lab.batch"))
-                steps = gr.Number(defaults.steps, step=1, label=t("lab.steps"))
-            speed = gr.Slider(1, MAX_STREAM_STEPS, value=10, step=1, label=t("lab.speed"))
-            delay = gr.Slider(0, 2, value=0, step=0.05, label=t("lab.delay"), info=t("lab.delay_info"))
+                    for name in ("clip", "gp_lambda", "batch", "steps"):
+                        k[name] = _field(name, defaults)
+            c.speed = gr.Slider(1, MAX_STREAM_STEPS, value=10, step=1, label=t("lab.speed"))
+            c.delay = gr.Slider(0, 2, value=0, step=0.05, label=t("lab.delay"), info=t("lab.delay_info"))
             with gr.Row():
-                run = gr.Button(t("lab.run"), variant="primary", elem_id="lab-run")
-                pause = gr.Button(t("lab.pause"), elem_id="lab-pause")
+                c.run = gr.Button(t("lab.run"), variant="primary", elem_id="lab-run")
+                c.pause = gr.Button(t("lab.pause"), elem_id="lab-pause")
             with gr.Row():
-                d_button = gr.Button(t("lab.d_step"), size="sm", elem_id="lab-d-step")
-                g_button = gr.Button(t("lab.g_step"), size="sm", elem_id="lab-g-step")
-                reset = gr.Button(t("lab.reset"), size="sm", elem_id="lab-reset")
+                c.d_button = gr.Button(t("lab.d_step"), size="sm", elem_id="lab-d-step")
+                c.g_button = gr.Button(t("lab.g_step"), size="sm", elem_id="lab-g-step")
+                c.reset = gr.Button(t("lab.reset"), size="sm", elem_id="lab-reset")
+            c.layers = gr.CheckboxGroup([(t(f"lab.layer.{name}"), name) for name in labview.LAYERS],
+                                        value=list(labview.LAYERS), label=t("lab.layers"), elem_id="lab-layers")
         with gr.Column(scale=3):
             with gr.Row():
-                picture = gr.Image(label=t("lab.field"), type="pil", format="png", elem_id="lab-field",
-                                   height=labview.FIELD_PX + 48)
-                curves = gr.Image(label=t("lab.curves"), type="pil", format="png", elem_id="lab-curves",
-                                  height=labview.FIELD_PX + 48)
-            reading = gr.Markdown(elem_id="lab-numbers")
+                c.picture = gr.Image(label=t("lab.field"), type="pil", format="png", elem_id="lab-field",
+                                     height=labview.FIELD_PX + 48)
+                c.curves = gr.Image(label=t("lab.curves"), type="pil", format="png", elem_id="lab-curves",
+                                    height=labview.FIELD_PX + 48)
+            c.reading = gr.Markdown(elem_id="lab-numbers")
+            c.timeline = gr.Slider(0, 1, value=0, step=1, label=t("lab.timeline"), info=t("lab.timeline_info"),
+                                   elem_id="lab-timeline")
+            c.graph = gr.HTML(elem_id="lab-graph", label=t("lab.graph"))
+            with gr.Row():
+                c.save = gr.Button(t("lab.save"), size="sm", elem_id="lab-save")
+                c.animate = gr.Button(t("lab.animate"), size="sm", elem_id="lab-animate")
+            with gr.Row():
+                c.saved = gr.File(label=t("lab.saved"), interactive=False, elem_id="lab-saved")
+                c.load = gr.File(label=t("lab.load"), file_types=[".safetensors"], type="filepath",
+                                 elem_id="lab-load")
+                c.gif = gr.File(label=t("lab.gif"), interactive=False, elem_id="lab-gif")
             gr.Markdown(t("lab.legend"))
-    knobs = [distribution, objective, noise, g_width, g_depth, d_width, d_depth, optimizer, lr_g, lr_d, d_steps, clip,
-             gp_lambda, batch, steps, seed, strokes]
-    view = [session, picture, curves, reading]
-
-    sketch.change(drawing, sketch, [strokes, distribution], api_name=False, queue=False)
-    objective.input(handlers.recipe, objective, [optimizer, lr_g, lr_d, d_steps], api_name=False, queue=False)
-    run.click(handlers.stream, [session, speed, delay, *knobs], view, api_name="lab_stream", show_progress="hidden",
-              trigger_mode="once", **LONG)
-    # New settings, Reset and the step buttons stop the page's runs first; new settings show a new run at step 0,
-    # as in GAN Lab.
-    gr.on([demo.load, reset.click, *(knob.change for knob in knobs)], handlers.reset, knobs, view, api_name=False,
-          trigger_mode="always_last", **QUICK)
-    d_button.click(handlers.d_step, [session, *knobs], view, api_name=False, **QUICK)
-    g_button.click(handlers.g_step, [session, *knobs], view, api_name=False, **QUICK)
-    demo.unload(handlers.page_closed)
 
     gr.Markdown(t("lab.side_intro"))
-    side_button = gr.Button(t("lab.side_run"), elem_id="lab-side-run")
-    side_picture = gr.Image(label=t("lab.side"), type="pil", format="png", elem_id="lab-side")
-    side_numbers = gr.Markdown(elem_id="lab-side-numbers")
-    side_button.click(handlers.side_by_side, [speed, *knobs], [side_picture, side_numbers], api_name=False,
-                      show_progress="hidden", trigger_mode="once", **LONG)
-    pause.click(handlers.pause, None, None, api_name=False, queue=False)
+    c.side_button = gr.Button(t("lab.side_run"), elem_id="lab-side-run")
+    c.side_picture = gr.Image(label=t("lab.side"), type="pil", format="png", elem_id="lab-side")
+    c.side_numbers = gr.Markdown(elem_id="lab-side-numbers")
 
     gr.Markdown(phrase("lab.claims_intro", seeds=CLAIM_SEEDS))
     with gr.Row():
-        claim_buttons = {which: gr.Button(t(f"lab.claim_{which}"), elem_id=f"lab-claim-{which}") for which in "abc"}
-    figure = gr.Image(label=t("lab.figure"), type="pil", format="png", elem_id="lab-figure")
-    sentence = gr.Markdown(elem_id="lab-claim-sentence")
-    result = gr.JSON(visible=False)
-    for which, button in claim_buttons.items():
-        button.click(getattr(handlers, f"claim_{which}"), knobs, [figure, sentence, result],
+        c.claim_buttons = {which: gr.Button(t(f"lab.claim_{which}"), elem_id=f"lab-claim-{which}") for which in "abc"}
+    c.figure = gr.Image(label=t("lab.figure"), type="pil", format="png", elem_id="lab-figure")
+    c.sentence = gr.Markdown(elem_id="lab-claim-sentence")
+    c.result = gr.JSON(visible=False)
+    c.api_picture, c.api_json = gr.Image(visible=False, type="pil", format="png"), gr.JSON(visible=False)
+    c.api_button = gr.Button(visible=False)
+    return c
+
+
+def wire(handlers: Lab, demo: gr.Blocks, c: SimpleNamespace) -> None:
+    """The tab's events: which handler answers which control, in which concurrency group, under which API name."""
+    knobs = [c.knobs[name] for name in KNOBS]
+    view = [c.session, c.picture, c.curves, c.reading, c.graph, c.timeline]
+    moment = [c.picture, c.curves, c.reading]
+
+    c.sketch.change(drawing, c.sketch, [c.knobs["strokes"], c.knobs["distribution"]], api_name=False, queue=False)
+    c.knobs["objective"].input(handlers.recipe, c.knobs["objective"], [c.knobs[name] for name in RECIPE],
+                               api_name=False, queue=False)
+    c.run.click(handlers.stream, [c.session, c.speed, c.delay, *knobs], view, api_name="lab_stream",
+                show_progress="hidden", trigger_mode="once", **LONG)
+    # Reset, new settings and the step buttons stop the page's runs first; new settings show a new run at step 0,
+    # as in GAN Lab, unless they are the run's own (a loaded run's).
+    gr.on([demo.load, c.reset.click], handlers.reset, knobs, view, api_name=False, trigger_mode="always_last",
+          **QUICK)
+    gr.on([knob.change for knob in knobs], handlers.settings, [c.session, *knobs], view, api_name=False,
+          trigger_mode="always_last", **QUICK)
+    c.d_button.click(handlers.d_step, [c.session, *knobs], view, api_name=False, **QUICK)
+    c.g_button.click(handlers.g_step, [c.session, *knobs], view, api_name=False, **QUICK)
+    c.timeline.input(handlers.scrub, [c.session, c.timeline], moment, api_name=False, trigger_mode="always_last",
+                     show_progress="hidden", **QUICK)
+    c.layers.input(handlers.show_layers, [c.session, c.timeline, c.layers], moment, api_name=False, **QUICK)
+    demo.unload(handlers.page_closed)
+    c.pause.click(handlers.pause, None, None, api_name=False, queue=False)
+
+    c.save.click(handlers.save, c.session, c.saved, api_name="lab_save", **QUICK)
+    c.load.upload(handlers.load, [c.load, c.session], [*view, *knobs], api_name="lab_load", **QUICK)
+    for name, button in c.presets.items():
+        button.click(handlers.preset, [gr.State(name), c.session], [*view, *knobs], api_name=False, **QUICK)
+    c.animate.click(handlers.animation, c.session, c.gif, api_name="lab_animation", **LONG)
+
+    c.side_button.click(handlers.side_by_side, [c.speed, *knobs], [c.side_picture, c.side_numbers], api_name=False,
+                        show_progress="hidden", trigger_mode="once", **LONG)
+    for which, button in c.claim_buttons.items():
+        button.click(getattr(handlers, f"claim_{which}"), knobs, [c.figure, c.sentence, c.result],
                      api_name=f"lab_claim_{which}", trigger_mode="once", **LONG)
-    api_picture, api_json = gr.Image(visible=False, type="pil", format="png"), gr.JSON(visible=False)
-    gr.Button(visible=False).click(handlers.run_api, knobs, [api_picture, api_json], api_name="lab_run", **LONG)
+    c.api_button.click(handlers.run_api, knobs, [c.api_picture, c.api_json], api_name="lab_run", **LONG)
+
+
+def tab(handlers: Lab, demo: gr.Blocks) -> None:
+    wire(handlers, demo, layout())
