@@ -16,8 +16,9 @@ from gradio_client.exceptions import AppError  # noqa: E402
 from facegan.ui.lab import KNOBS, Lab, drawing, strokes_of_sketch  # noqa: E402
 
 DEFAULTS = dict(distribution="ring", objective="wgan-gp", noise="gaussian", g_width=32, g_depth=2, d_width=32,
-                d_depth=2, optimizer="adam", lr_g=1e-3, lr_d=1e-3, d_steps=2, clip=0.01, gp_lambda=0.1, batch=64,
-                steps=40, seed=0, strokes="[]")
+                d_depth=2, optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.9, d_steps=2, clip=0.01,
+                gp_lambda=0.1, batch=64, steps=40, seed=0, strokes="[]", optimizer_d="adam", beta1_d=0.5, beta2_d=0.9,
+                g_steps=1, noise_dim=2)
 ENGLISH, CHINESE = (SimpleNamespace(headers={"accept-language": lang}, session_hash=lang) for lang in ("en", "zh-CN"))
 
 
@@ -45,7 +46,11 @@ def test_run_endpoint_returns_the_picture_and_the_measurements(client):
     (dict(lr_d=-1e-3), "The D learning rate must be from 1e-06 to 10 .*, not -0.001"),
     (dict(lr_g="nan"), "The G learning rate must be a finite number, not 'nan'"),
     (dict(batch="many"), "The Batch must be a number, not 'many'"),
-    (dict(steps=0), "The Generator steps must be from 1 to 20000"),
+    (dict(steps=0), "The Rounds must be from 1 to 20000"),
+    (dict(d_steps=11), "The D steps per round must be from 0 to 10"),
+    (dict(d_steps=0, g_steps=0), "both 0"),
+    (dict(noise_dim=3), "The Noise dimensions must be from 1 to 2"),
+    (dict(optimizer_d="lion"), "not in the list of choices|unknown optimizer_d"),
     (dict(distribution="drawn"), "The drawing is empty"),
     (dict(distribution="heart"), "not in the list of choices"),
     (dict(distribution="drawn", strokes="[[0, 1"), "not valid JSON"),
@@ -133,12 +138,10 @@ def test_messages_follow_the_page_language():
         Lab().reset(CHINESE, *knobs(distribution="drawn"))
 
 
-def test_the_tab_trains_each_objective_with_its_own_recipe():
-    """The knobs hold no Adam betas: the objective's recipe supplies them (WGAN-GP: 0.5, 0.9)."""
+def test_choosing_an_objective_fills_in_its_recipe_for_both_nets():
     handlers = Lab()
-    session = handlers.reset(ENGLISH, *knobs(objective="wgan-gp"))[0]
-    assert (session.run.config.beta1, session.run.config.beta2) == (0.5, 0.9)
-    assert handlers.recipe("wgan") == ("rmsprop", 5e-4, 5e-4, 5)
+    assert handlers.recipe("wgan") == ("rmsprop", "rmsprop", 5e-4, 5e-4, 0.0, 0.0, 0.0, 0.0, 5)
+    assert handlers.recipe("wgan-gp")[4:8] == (0.5, 0.9, 0.5, 0.9)  # Gulrajani et al.'s betas for each net
     with pytest.warns(UserWarning, match="seed 3.6 was changed to 4"):
         fractional = handlers.reset(ENGLISH, *knobs(seed=3.6))[0]
     assert fractional.run.config.seed == 4  # seeds are clamped and rounded with a warning, as on every tab

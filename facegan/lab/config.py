@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 
@@ -76,6 +77,12 @@ class LabConfig:
     beta2_d: float = 0.999
     g_steps: int = 1
     noise_dim: int = 2
+
+    def __post_init__(self) -> None:
+        """Strokes as tuples, however they came (JSON gives lists), so that equal settings compare equal;
+        malformed ones are left for check() to name."""
+        with contextlib.suppress(TypeError):
+            object.__setattr__(self, "strokes", tuple(tuple(tuple(p) for p in s) for s in self.strokes))
 
     @classmethod
     def for_objective(cls, objective: str = "gan", **overrides) -> LabConfig:

@@ -40,22 +40,21 @@ def grid_histogram(points: np.ndarray) -> np.ndarray:
 def grid_divergences(real: np.ndarray, fake: np.ndarray) -> tuple[float, float]:
     """(KL(real‖fake), JS) in bits between a real grid histogram and the generated points' (or two histograms).
 
-    KL adds SMOOTHING to every cell of both grids (and renormalises), so that a cell where nothing was generated
-    gives a large but finite number; JS needs no smoothing (its mixture is positive wherever either grid is),
-    and lies in [0, 1] bit: 0 for equal grids, 1 for disjoint ones."""
+    KL reads a cell where nothing was generated as holding SMOOTHING, so that it gives a large but finite number
+    (and equal grids still give 0); JS needs no smoothing (its mixture is positive wherever either grid is), and
+    lies in [0, 1] bit: 0 for equal grids, 1 for disjoint ones."""
     if not np.isfinite(fake).all():
         return float("nan"), float("nan")  # a diverged generator
     p = real
     q = fake if fake.shape == real.shape else grid_histogram(fake)
-    ps, qs = (p + SMOOTHING) / (1 + p.size * SMOOTHING), (q + SMOOTHING) / (1 + q.size * SMOOTHING)
-    kl = float(np.sum(ps * np.log2(ps / qs)))
+    kl = _kl_bits(p, np.maximum(q, SMOOTHING))
     m = (p + q) / 2
     js = 0.5 * _kl_bits(p, m) + 0.5 * _kl_bits(q, m)
     return max(kl, 0.0), float(min(max(js, 0.0), 1.0))
 
 
 def _kl_bits(p: np.ndarray, q: np.ndarray) -> float:
-    """KL(p‖q) in bits over the cells where p > 0 (q > 0 there)."""
+    """KL(p‖q) in bits over the cells where p > 0 (q must be > 0 there)."""
     used = p > 0
     return float(np.sum(p[used] * np.log2(p[used] / q[used])))
 
