@@ -49,7 +49,7 @@ def test_run_endpoint_returns_the_picture_and_the_measurements(client):
     (dict(steps=0), "The Rounds must be from 1 to 20000"),
     (dict(d_steps=11), "The D steps per round must be from 0 to 10"),
     (dict(d_steps=0, g_steps=0), "both 0"),
-    (dict(noise_dim=3), "The Noise dimensions must be from 1 to 2"),
+    (dict(noise_dim=3), "not in the list of choices"),
     (dict(optimizer_d="lion"), "not in the list of choices|unknown optimizer_d"),
     (dict(distribution="drawn"), "The drawing is empty"),
     (dict(distribution="heart"), "not in the list of choices"),
@@ -84,6 +84,27 @@ def test_each_claim_endpoint_gives_a_figure_and_a_sentence(client):
         client.predict(*knobs(steps=20, distribution="moons"), api_name="/lab_claim_c")
 
 
+def test_a_run_is_loaded_saved_and_animated_through_the_api(client, tmp_path):
+    from facegan.lab import LabConfig, LabRun
+    from facegan.lab.saved import load_run, save_run
+
+    run = LabRun(LabConfig.for_objective("wgan-gp", g_width=16, d_width=16, g_depth=2, d_depth=2, batch=32, steps=50,
+                                         noise_dim=1))
+    run.advance(12)
+    path = save_run(run, tmp_path / "run.safetensors")
+    loaded = client.predict(gradio_client.handle_file(str(path)), api_name="/lab_load")
+    reading, fields = loaded[2], dict(zip(KNOBS, loaded[5:], strict=True))
+    assert "Step **12** / 50" in reading and fields["noise_dim"] == 1 and fields["objective"] == "wgan-gp"
+    again = load_run(client.predict(api_name="/lab_save"))  # the page's run is the loaded one
+    assert again.rounds == 12 and again.config == run.config
+    gif = Image.open(client.predict(api_name="/lab_animation"))
+    assert gif.n_frames == 1 and gif.size[0] > gif.size[1]
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(AppError, match="This file cannot be loaded: broken.safetensors is not a readable"):
+        client.predict(gradio_client.handle_file(str(broken)), api_name="/lab_load")
+
+
 def test_a_face_request_completes_while_a_lab_run_streams(client):
     job = client.submit(1, 0.5, *knobs(steps=20_000), api_name="/lab_stream")  # 1 step a picture, slow motion
     try:
@@ -104,8 +125,9 @@ def test_step_buttons_move_one_net_and_settings_changes_start_a_new_run():
     session, *_ = handlers.reset(ENGLISH, *knobs())
     session, *_ = handlers.d_step(ENGLISH, session, *knobs())
     assert (session.run.step, session.run.d_updates) == (0, 1)
-    session, *_, reading = handlers.g_step(ENGLISH, session, *knobs())
+    session, _, _, reading, graph, _ = handlers.g_step(ENGLISH, session, *knobs())
     assert (session.run.step, session.run.d_updates) == (1, 1) and "Step **1**" in reading
+    assert 'data-substep="g_update"' in graph and "through D" in graph
     fresh, *_ = handlers.d_step(ENGLISH, session, *knobs(seed=5))
     assert fresh is not session and (fresh.run.step, fresh.run.d_updates) == (0, 1)
 
@@ -161,8 +183,8 @@ def test_runs_stop_at_their_time_cap(monkeypatch):
 def test_a_diverging_run_says_so(monkeypatch):
     warnings = []
     monkeypatch.setattr(gr, "Warning", warnings.append)
-    diverging = dict(objective="gan", optimizer="sgd", lr_g=10, lr_d=10, g_width=64, d_width=64, g_depth=3,
-                     d_depth=3, batch=256, d_steps=1, steps=500)
+    diverging = dict(objective="gan", optimizer="sgd", optimizer_d="sgd", lr_g=10, lr_d=10, g_width=64, d_width=64,
+                     g_depth=3, d_depth=3, batch=256, d_steps=1, steps=500)
     frames = list(Lab().stream(ENGLISH, None, 100, 0, *knobs(**diverging)))
     assert frames[-1][0].run.diverged and "diverged" in warnings[-1]
     assert "exact W1 **–**" in frames[-1][3]
