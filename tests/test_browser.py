@@ -176,3 +176,35 @@ def test_lab_trains_live_without_console_errors(browser, app_url, locale, tab, r
         assert errors == []
     finally:
         page.context.close()
+
+
+@pytest.mark.parametrize("locale, tab, d_step, g_step, past", [
+    ("en-US", "Lab", "One D step", "One G step", "latest state"),
+    ("zh-CN", "实验室", "走一步 D", "走一步 G", "最新状态"),
+])
+def test_lab_graph_follows_the_steps_and_the_timeline_goes_back(browser, app_url, locale, tab, d_step, g_step, past):
+    page = open_page(browser, app_url, locale)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        image_src(page, "#samples-grid")
+        page.get_by_role("tab", name=tab).click()
+        first = image_src(page, "#lab-field")
+        for button, substep in ((d_step, "d_update"), (g_step, "g_update"), (d_step, "d_update")):
+            page.get_by_role("button", name=button, exact=True).click()
+            page.wait_for_selector(f"#lab-graph div[data-substep='{substep}']", timeout=30_000)
+        page.wait_for_function("document.querySelector('#lab-numbers').innerText.includes('2')", timeout=30_000)
+        latest = page.locator("#lab-field img").first.get_attribute("src")
+        assert latest != first
+        slider = page.locator("#lab-timeline input[type=range]")
+        page.wait_for_function("document.querySelector('#lab-timeline input[type=range]').max >= 3", timeout=30_000)
+        slider.focus()
+        slider.press("Home")
+        page.wait_for_function(f"document.querySelector('#lab-numbers').innerText.includes('{past}')",
+                               timeout=30_000)
+        assert page.locator("#lab-field img").first.get_attribute("src") not in (latest,)
+        page.screenshot(path=str(ARTIFACTS / f"lab-graph-{locale}.png"), full_page=True)
+        assert errors == []
+    finally:
+        page.context.close()
