@@ -2,6 +2,7 @@
 
     python -m facegan.lab claims [--seeds 5] [--steps 2000] [--d-steps 3000] [--out docs/lab]
     python -m facegan.lab run --objective wgan-gp --distribution ring [--steps 2000] [--json out.json]
+    python -m facegan.lab presets [--out checkpoints/lab]     # the runs that open trained in the tab
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from pathlib import Path
 from ..cli import Parser, UsageError
 from ..cli import run as run_cli
 from .claims import MIXTURES, claims_table, loss_vs_progress, mode_collapse, objective_runs, vanishing_gradient
-from .config import MAX_STEPS, OBJECTIVES, LabConfig
+from .config import LIMITS, OBJECTIVES, LabConfig, in_range
 from .runs import history_run
+from .saved import PRESETS, make_presets
 from .targets import DISTRIBUTIONS, LabError
 
 
@@ -36,15 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--steps", type=int, default=LabConfig.steps)
     one.add_argument("--seed", type=int, default=0)
     one.add_argument("--json", type=Path, help="also write the measurements here")
+    presets = sub.add_parser("presets", help="train and save the runs that open trained in the tab")
+    presets.add_argument("--out", type=Path, default=PRESETS, help=f"folder for them (default {PRESETS})")
     return p
 
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if not 1 <= args.steps <= MAX_STEPS:
-        raise UsageError(f"--steps must be from 1 to {MAX_STEPS:,}")
+    if args.command == "presets":
+        make_presets(args.out)
+        return 0
+    low, high = LIMITS["steps"]
+    if not in_range(args.steps, low, high):
+        raise UsageError(f"--steps must be from {low} to {high:,}")
     if args.command == "run":
+        if not in_range(args.seed, *LIMITS["seed"]):
+            raise UsageError(f"--seed must be from {LIMITS['seed'][0]} to {LIMITS['seed'][1]:,}")
         config = LabConfig.for_objective(args.objective, distribution=args.distribution, steps=args.steps,
                                          seed=args.seed)
         started = time.perf_counter()
@@ -55,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(result, indent=2) + "\n")
         return 0
-    if not 1 <= args.seeds <= 20 or not 1 <= args.d_steps <= MAX_STEPS:
-        raise UsageError(f"--seeds must be from 1 to 20 and --d-steps from 1 to {MAX_STEPS:,}")
+    if not 1 <= args.seeds <= 20 or not in_range(args.d_steps, low, high):
+        raise UsageError(f"--seeds must be from 1 to 20 and --d-steps from {low} to {high:,}")
     from .view import claim_figures  # matplotlib, only here
 
     config = LabConfig(distribution=args.distribution, steps=args.steps)

@@ -86,4 +86,5 @@ def svg(config: LabConfig, substep: str | None = None) -> str:
                     f'<path d="M0,0 L8,4 L0,8 z" fill="{color}"/></marker>'
                     for name, color in (("on", ON), ("off", OFF)))
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
-            f'data-substep="{substep or ""}" role="img"><defs>{heads}</defs>{"".join(parts)}</svg>')
+            f'style="max-width: {WIDTH + 80}px" data-substep="{substep or ""}" role="img">'
+            f'<defs>{heads}</defs>{"".join(parts)}</svg>')

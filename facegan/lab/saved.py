@@ -5,6 +5,8 @@ stopped: the next steps draw the same batches and make the same updates as if it
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Callable
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
@@ -81,3 +83,34 @@ def load_run(path: str | Path) -> LabRun:
 def presets(folder: Path = PRESETS) -> dict[str, Path]:
     """The shipped runs that open trained, by name (the file's stem)."""
     return {p.stem: p for p in sorted(folder.glob("*.safetensors"))} if folder.is_dir() else {}
+
+
+def heart(points: int = 80) -> tuple:
+    """A heart as one closed stroke in the data square: the drawn preset's data."""
+    ts = [2 * math.pi * i / points for i in range(points + 1)]
+    return ((tuple((round(16 * math.sin(t) ** 3 / 17, 4),
+                    round((13 * math.cos(t) - 5 * math.cos(2 * t) - 2 * math.cos(3 * t) - math.cos(4 * t)) / 17 + 0.1,
+                          4)) for t in ts)),)
+
+
+# The shipped runs: (settings, rounds trained). Each may go on to twice its rounds when loaded.
+PRESET_RUNS = {
+    "gan-ring-collapsed": (LabConfig.for_objective("gan", distribution="ring", noise_dim=1, steps=3000), 1500),
+    "wgan-gp-grid": (LabConfig.for_objective("wgan-gp", distribution="grid", steps=6000), 3000),
+    "drawn-heart": (LabConfig.for_objective("wgan-gp", distribution="drawn", strokes=heart(), steps=3000), 1500),
+}
+
+
+def make_presets(folder: Path = PRESETS, progress: Callable[[str], None] = print) -> list[Path]:
+    """Train PRESET_RUNS and save each into folder."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, (config, rounds) in PRESET_RUNS.items():
+        run = LabRun(config)
+        run.advance(rounds)
+        paths.append(save_run(run, folder / f"{name}.safetensors"))
+        metrics = run.measure()
+        progress(f"{name}: {run.rounds:,} rounds, W1 {metrics['w1']:.3f}, modes {metrics['modes']}, "
+                 f"{paths[-1].stat().st_size:,} bytes")
+    return paths
+
