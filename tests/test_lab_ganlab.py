@@ -18,6 +18,7 @@ from facegan.lab.graph import svg, terms
 from facegan.lab.measures import GRID_BINS, grid_divergences, grid_histogram
 from facegan.lab.runs import CURVE, Snapshot
 from facegan.lab.saved import load_run, presets, save_run
+from facegan.lab.surfaces import critic_surfaces, plane_r2
 from facegan.lab.timeline import Timeline
 from facegan.ui.lab import KNOBS, Lab
 
@@ -196,3 +197,15 @@ def test_the_api_json_of_a_run_holds_kl_and_js():
     values = [{**small("gan").__dict__, "strokes": "[]", "steps": 4}[name] for name in KNOBS]
     result = Lab().run_api(ENGLISH, *values)[1]
     assert {"kl", "js", "round"} <= set(result["final"]) and json.dumps(result)
+
+
+# --- critic surfaces --------------------------------------------------------------------------------
+def test_a_clipped_critic_is_nearly_a_plane_and_a_penalised_one_follows_the_data():
+    assert plane_r2(np.add.outer(np.arange(5.0), 2 * np.arange(5.0))) == pytest.approx(1.0)
+    result = critic_surfaces(small("wgan", d_width=64, batch=64), steps=200)
+    clip, gp = result["wgan"], result["wgan-gp"]
+    assert clip["surface"].shape == gp["surface"].shape == (64, 64)
+    assert clip["plane_r2"] > 0.5 > gp["plane_r2"]
+    assert clip["grad_norm"] < 0.01 < gp["grad_norm"]  # clipping flattens the critic; the penalty asks for ‖∇D‖ ≈ 1
+    picture = labview.surfaces(result)
+    assert picture.size == (2 * 360 + 8, 360)

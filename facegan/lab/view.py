@@ -157,6 +157,16 @@ def animation(frames: Sequence[Snapshot], title: str = "", layers: Sequence[str]
     return out.getvalue()
 
 
+def surfaces(result: dict, size: int = 360) -> Image.Image:
+    """Critic value surfaces side by side (clipping, penalty), with the real and the fixed generated points."""
+    frames = []
+    for name, title in (("wgan", "WGAN: clip"), ("wgan-gp", "WGAN-GP: penalty")):
+        moment = Snapshot({}, result["real"], result["fake"], np.zeros_like(result["fake"]), result[name]["surface"],
+                          np.zeros((0, 0, 2)), probability=False)
+        frames.append(field(moment, size, title, layers=("heat", "real", "fake")))
+    return side_by_side(frames)
+
+
 # --- the claims' figures (matplotlib) -------------------------------------------------------------
 def _figure(width: float = 9, height: float = 3.6):
     import matplotlib

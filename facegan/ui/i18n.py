@@ -302,6 +302,20 @@ penalty on random mixes of real and generated faces instead of clipping:
     "msg.lab_no_file": "Choose a saved Lab run (.safetensors) first.",
     "msg.lab_load": "This file cannot be loaded: {error}.",
     "msg.lab_no_preset": "There is no trained run called {name!r}; there are: {known}.",
+    "lab.surfaces_intro": "### Critic surfaces\nGulrajani et al.'s figure 1: two critics of D's size trained towards "
+                          "optimality on the same fixed points (the real data, and the real data plus noise as a fixed "
+                          "“generator”), one with weight clipping, one with the gradient penalty.",
+    "lab.surfaces_run": "▶ Train both critics",
+    "lab.surfaces": "Critic value: clipping · penalty",
+    "lab.surfaces_result": "After {steps:,} critic steps on the same points, a plane explains **{clip:.0%}** of the "
+                           "clipped critic's surface but only **{gp:.0%}** of the penalised one's: weight clipping "
+                           "leaves the critic little more than a tilted plane, blind to the data's shape, while the "
+                           "penalty's critic follows it. ‖∇D‖ at the points: {clip_grad:.2g} under clipping, "
+                           "{gp_grad:.2g} under the penalty (which asks for 1).",
+    "lab.surfaces_unfinished": "After {steps:,} critic steps a plane still explains {gp:.0%} of the penalised critic's "
+                               "surface (clipped: {clip:.0%}): a critic this small or this briefly trained has not yet "
+                               "taken the data's shape; try a wider D. ‖∇D‖ at the points: {clip_grad:.2g} under "
+                               "clipping, {gp_grad:.2g} under the penalty.",
 }
 
 ZH: dict[str, str] = {
@@ -545,6 +559,16 @@ ZH: dict[str, str] = {
     "msg.lab_no_file": "请先选择一个已保存的实验室训练文件（.safetensors）。",
     "msg.lab_load": "无法加载此文件：{error}。",
     "msg.lab_no_preset": "没有名为 {name!r} 的已训练例子；现有：{known}。",
+    "lab.surfaces_intro": "### 评论家的值曲面\nGulrajani 等人论文的图 1：两个与 D 同样大小的评论家在同一组固定的点上"
+                          "训练到接近最优（真实数据，以及加了噪声的真实数据作为固定的“生成器”），一个用权重裁剪，一个用梯度惩罚。",
+    "lab.surfaces_run": "▶ 训练两个评论家",
+    "lab.surfaces": "评论家的值：裁剪 · 惩罚",
+    "lab.surfaces_result": "在同一组点上训练 {steps:,} 步后，一个平面能解释裁剪评论家曲面的 **{clip:.0%}**，"
+                           "却只能解释惩罚评论家曲面的 **{gp:.0%}**：权重裁剪让评论家几乎只是一个倾斜的平面，看不见数据的形状，"
+                           "而梯度惩罚的评论家贴合数据。点上的 ‖∇D‖：裁剪 {clip_grad:.2g}，惩罚 {gp_grad:.2g}（惩罚要求为 1）。",
+    "lab.surfaces_unfinished": "训练 {steps:,} 步后，一个平面仍能解释惩罚评论家曲面的 {gp:.0%}（裁剪：{clip:.0%}）："
+                               "这么小或训练这么短的评论家还没有贴合数据的形状；请试试更宽的 D。点上的 ‖∇D‖：裁剪 "
+                               "{clip_grad:.2g}，惩罚 {gp_grad:.2g}。",
 }
 
 # Language code → strings. "zh" also covers zh-CN, zh-SG… (the browser falls back from zh-CN to zh).

@@ -28,6 +28,7 @@ from ..lab import graph as labgraph
 from ..lab import saved
 from ..lab import view as labview
 from ..lab.config import SUBSTEPS
+from ..lab.surfaces import critic_surfaces
 from ..lab.timeline import Timeline
 from .common import Checks, seed_box
 from .i18n import language, phrase, t, text
@@ -37,6 +38,7 @@ MAX_STREAM_STEPS = 100  # rounds per picture, at most
 # Training time per picture at most: with measuring and drawing a picture, this keeps a streaming run above four
 # pictures a second (docs/lab.md gives the measured rate).
 FRAME_S = 0.12
+SURFACE_STEPS = 500  # critic steps for each critic surface
 CLAIM_SEEDS, MAX_CLAIM_STEPS = 3, 3000  # the tab's claims: fewer seeds than `python -m facegan.lab claims`
 SKETCH_PX = 256
 DRAW_SPAN = 0.8 * lab.VIEW  # the sketchpad spans ±1.2 of the picture's ±1.5, where the presets lie too
@@ -333,6 +335,20 @@ class Lab:
                          "complete": run.done, "diverged": run.diverged,
                          "seconds": round(time.monotonic() - started, 2)}
 
+    def surfaces(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
+        """Gulrajani et al.'s figure 1 on the fields' data and D: two critics trained on fixed points, under
+        clipping and under the penalty; their value surfaces, a sentence reading them, the numbers."""
+        check = Checks(language(request))
+        config = self.config(values, check)
+        result = critic_surfaces(config, SURFACE_STEPS)
+        clip, gp = result["wgan"], result["wgan-gp"]
+        reading = "lab.surfaces_result" if gp["plane_r2"] < clip["plane_r2"] else "lab.surfaces_unfinished"
+        sentence = text(reading, check.lang, steps=SURFACE_STEPS, clip=clip["plane_r2"],
+                        gp=gp["plane_r2"], clip_grad=clip["grad_norm"], gp_grad=gp["grad_norm"])
+        numbers = {name: {"plane_r2": result[name]["plane_r2"], "grad_norm": result[name]["grad_norm"]}
+                   for name in ("wgan", "wgan-gp")}
+        return labview.surfaces(result), sentence, {"steps": SURFACE_STEPS, **numbers}
+
     def claim_a(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
         return self._claim("a", request, values)
 
@@ -536,6 +552,12 @@ def layout() -> SimpleNamespace:
     c.side_picture = gr.Image(label=t("lab.side"), type="pil", format="png", elem_id="lab-side")
     c.side_numbers = gr.Markdown(elem_id="lab-side-numbers")
 
+    gr.Markdown(t("lab.surfaces_intro"))
+    c.surfaces_button = gr.Button(t("lab.surfaces_run"), elem_id="lab-surfaces-run")
+    c.surfaces_picture = gr.Image(label=t("lab.surfaces"), type="pil", format="png", elem_id="lab-surfaces")
+    c.surfaces_sentence = gr.Markdown(elem_id="lab-surfaces-sentence")
+    c.surfaces_numbers = gr.JSON(visible=False)
+
     gr.Markdown(phrase("lab.claims_intro", seeds=CLAIM_SEEDS))
     with gr.Row():
         c.claim_buttons = {which: gr.Button(t(f"lab.claim_{which}"), elem_id=f"lab-claim-{which}") for which in "abc"}
@@ -580,6 +602,8 @@ def wire(handlers: Lab, demo: gr.Blocks, c: SimpleNamespace) -> None:
 
     c.side_button.click(handlers.side_by_side, [c.speed, *knobs], [c.side_picture, c.side_numbers], api_name=False,
                         show_progress="hidden", trigger_mode="once", **LONG)
+    c.surfaces_button.click(handlers.surfaces, knobs, [c.surfaces_picture, c.surfaces_sentence, c.surfaces_numbers],
+                            api_name="lab_critic_surfaces", trigger_mode="once", **LONG)
     for which, button in c.claim_buttons.items():
         button.click(getattr(handlers, f"claim_{which}"), knobs, [c.figure, c.sentence, c.result],
                      api_name=f"lab_claim_{which}", trigger_mode="once", **LONG)
