@@ -95,8 +95,8 @@ def heart(points: int = 80) -> tuple:
 
 # The shipped runs: (settings, rounds trained). Each may go on to twice its rounds when loaded.
 PRESET_RUNS = {
-    "gan-ring-collapsed": (LabConfig.for_objective("gan", distribution="ring", noise_dim=1, steps=3000), 1500),
-    "wgan-gp-grid": (LabConfig.for_objective("wgan-gp", distribution="grid", steps=6000), 3000),
+    "gan-ring-collapsed": (LabConfig.for_objective("gan", distribution="ring", g_steps=3, steps=2000), 1000),
+    "wgan-gp-grid": (LabConfig.for_objective("wgan-gp", distribution="grid", steps=8000), 4000),
     "drawn-heart": (LabConfig.for_objective("wgan-gp", distribution="drawn", strokes=heart(), steps=3000), 1500),
 }
 

@@ -223,7 +223,16 @@ class Lab:
     def scrub(self, request: gr.Request | None, session: Session | None, index) -> tuple:
         """The timeline's moment at index: its picture, its curves and its numbers; the page's runs pause."""
         self.pause(request)
-        check = Checks(language(request))
+        return self._past(session, index, Checks(language(request)))
+
+    def show_layers(self, request: gr.Request | None, session: Session | None, index, layers: list[str]) -> tuple:
+        """The layers to draw, for the moment shown and every later picture of the run (a streaming run goes on)."""
+        if session is not None:
+            session.layers = tuple(name for name in labview.LAYERS if name in (layers or ()))
+        return self._past(session, index, Checks(language(request)))
+
+    def _past(self, session: Session | None, index, check: Checks) -> tuple:
+        """The moment at the slider's index, saying so when it is not the latest."""
         if session is None or not len(session.timeline):
             return gr.update(), gr.update(), gr.update()
         last = len(session.timeline) - 1
@@ -233,15 +242,6 @@ class Lab:
             reading += "\n\n" + text("lab.timeline_past", check.lang, step=session.timeline[index].metrics["round"],
                                      latest=session.timeline[last].metrics["round"])
         return picture, curves, reading
-
-    def show_layers(self, request: gr.Request | None, session: Session | None, index, layers: list[str]) -> tuple:
-        """The layers to draw, for this picture and every later one of the run."""
-        if session is None:
-            return gr.update(), gr.update(), gr.update()
-        session.layers = tuple(name for name in labview.LAYERS if name in (layers or ()))
-        with contextlib.suppress(gr.Error):
-            return self.scrub(request, session, index)
-        return gr.update(), gr.update(), gr.update()
 
     def side_by_side(self, request: gr.Request | None, speed, *values) -> Iterator[tuple[Image.Image, str]]:
         """GAN, WGAN and WGAN-GP on the same data, nets, seed and steps, each with its own recipe, live."""
