@@ -18,7 +18,7 @@ def wasserstein1(a: np.ndarray, b: np.ndarray) -> float:
     """The exact W1 between two equal-size point sets, uniform weights: POT's network simplex (`ot.emd2`).
 
     (An assignment solver gives the same number, since optimal transport between equal-size uniform sets
-    is a matching, but slows down on a collapsed generator's clustered points; see docs/benchmarks.md.)
+    is a matching, but slows down on a collapsed generator's clustered points; docs/lab.md has the figures.)
     """
     if len(a) != len(b):
         raise ValueError("wasserstein1 needs two point sets of the same size")
