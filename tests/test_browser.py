@@ -156,17 +156,23 @@ def draw_a_v(page) -> None:
     assert "Step 0 /" in page.locator("#lab-numbers").inner_text()
 
 
+def open_watched_page(browser, app_url, locale: str):
+    """A studio page, loaded, with the console errors and page errors it shows collected in a list."""
+    page = open_page(browser, app_url, locale)
+    errors = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    image_src(page, "#samples-grid")
+    return page, errors
+
+
 @pytest.mark.parametrize("locale, tab, run, words", [
     ("en-US", "Lab", "▶ Run", "Reading the picture"),
     ("zh-CN", "实验室", "▶ 运行", "如何读图"),
 ])
 def test_lab_trains_live_without_console_errors(browser, app_url, locale, tab, run, words):
-    page = open_page(browser, app_url, locale)
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+    page, errors = open_watched_page(browser, app_url, locale)
     try:
-        image_src(page, "#samples-grid")
         watch_the_lab_train(page, tab, run)
         if locale == "en-US":
             draw_a_v(page)
@@ -178,17 +184,14 @@ def test_lab_trains_live_without_console_errors(browser, app_url, locale, tab, r
         page.context.close()
 
 
-@pytest.mark.parametrize("locale, tab, d_step, g_step, past", [
-    ("en-US", "Lab", "One D step", "One G step", "latest state"),
-    ("zh-CN", "实验室", "走一步 D", "走一步 G", "最新状态"),
+@pytest.mark.parametrize("locale, tab, d_step, g_step, past, preset", [
+    ("en-US", "Lab", "One D step", "One G step", "latest state", "GAN collapsed on the ring"),
+    ("zh-CN", "实验室", "走一步 D", "走一步 G", "最新状态", "在环上坍缩的 GAN"),
 ])
-def test_lab_graph_follows_the_steps_and_the_timeline_goes_back(browser, app_url, locale, tab, d_step, g_step, past):
-    page = open_page(browser, app_url, locale)
-    errors = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.on("pageerror", lambda error: errors.append(str(error)))
+def test_lab_graph_follows_the_steps_and_the_timeline_goes_back(browser, app_url, locale, tab, d_step, g_step, past,
+                                                                  preset):
+    page, errors = open_watched_page(browser, app_url, locale)
     try:
-        image_src(page, "#samples-grid")
         page.get_by_role("tab", name=tab).click()
         first = image_src(page, "#lab-field")
         for button, substep in ((d_step, "d_update"), (g_step, "g_update"), (d_step, "d_update")):
@@ -204,6 +207,8 @@ def test_lab_graph_follows_the_steps_and_the_timeline_goes_back(browser, app_url
         page.wait_for_function(f"document.querySelector('#lab-numbers').innerText.includes('{past}')",
                                timeout=30_000)
         assert page.locator("#lab-field img").first.get_attribute("src") not in (latest,)
+        page.get_by_role("button", name=preset, exact=True).click()  # a run that opens trained
+        page.wait_for_function("document.querySelector('#lab-numbers').innerText.includes('1,000')", timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / f"lab-graph-{locale}.png"), full_page=True)
         assert errors == []
     finally:

@@ -3,8 +3,8 @@
 A generator maps 2-D noise to 2-D points and a discriminator (or critic) scores points, both small
 MLPs, trained with the same losses as the face models (`facegan.losses`). On 2-D data everything
 the tutorial claims can be measured exactly: the Wasserstein-1 distance between generated and real
-points (optimal transport, POT), how many modes of a mixture the generator covers, and how large
-the generator's gradient is.
+points (optimal transport, POT), KL and JS by grid, how many modes of a mixture the generator
+covers, and how large the generator's gradient is.
 
     targets   the data: seeded samplers of 2-D points (mixtures know their modes)
     measures  exact W1, modes covered, correlations
@@ -12,7 +12,11 @@ the generator's gradient is.
     nets      the MLPs
     runs      a run: stepped, measured, pictured
     claims    the tutorial's three claims as experiments
-    view      the pictures (numpy and PIL live, matplotlib for the claims' figures)
+    view      the pictures (numpy and PIL live, matplotlib for the claims' figures) and the animation
+    graph     the model graph (SVG), one sub-step of a round lit
+    timeline  a run's moments, kept in bounded memory
+    saved     a run in one .safetensors file, and the runs that open trained
+    surfaces  critic value surfaces under clipping and under the penalty
     commands  `python -m facegan.lab`
 
 No Gradio here: `facegan.ui.lab` shows what this package computes.
