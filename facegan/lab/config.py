@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ LIMITS = {"g_width": (1, 256), "g_depth": (1, 6), "d_width": (1, 256), "d_depth"
           "lr_d": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.9999), "clip": (1e-4, 10.0),
           "gp_lambda": (0.0, 1000.0), "g_steps": (0, 10), "beta1_d": (0.0, 0.999), "beta2_d": (0.0, 0.9999),
           "noise_dim": (1, 2)}
-# D's optimiser settings start as the recipe's shared ones (GAN Lab sets each net's apart).
+# D's optimiser settings, which follow G's unless set apart (GAN Lab sets each net's).
 PER_NET = {"optimizer_d": "optimizer", "beta1_d": "beta1", "beta2_d": "beta2"}
 
 
@@ -81,17 +80,21 @@ class LabConfig:
     def __post_init__(self) -> None:
         """Strokes as tuples, however they came (JSON gives lists), so that equal settings compare equal;
         malformed ones are left for check() to name."""
-        with contextlib.suppress(TypeError):
-            object.__setattr__(self, "strokes", tuple(tuple(tuple(p) for p in s) for s in self.strokes))
+        sequence = (list, tuple)
+        strokes = self.strokes if isinstance(self.strokes, sequence) else [None]
+        if all(isinstance(stroke, sequence) and all(isinstance(p, sequence) for p in stroke) for stroke in strokes):
+            object.__setattr__(self, "strokes", tuple(tuple(tuple(p) for p in stroke) for stroke in self.strokes))
 
     @classmethod
     def for_objective(cls, objective: str = "gan", **overrides) -> LabConfig:
-        """The objective's recipe, with any non-None override on top."""
+        """The objective's recipe, with any non-None override on top; an optimiser or betas given for G alone
+        are D's too."""
         if objective not in OBJECTIVES:
             raise LabError(f"unknown objective {objective!r}: choose one of {', '.join(OBJECTIVES)}")
-        recipe = OBJECTIVES[objective].recipe
-        values = {**recipe, **{d: recipe[shared] for d, shared in PER_NET.items() if shared in recipe},
-                  **{k: v for k, v in overrides.items() if v is not None}}
+        values = {**OBJECTIVES[objective].recipe, **{k: v for k, v in overrides.items() if v is not None}}
+        for d, shared in PER_NET.items():  # D's optimiser settings follow G's unless given
+            if shared in values:
+                values.setdefault(d, values[shared])
         return cls(objective=objective, **values)
 
     def check(self) -> LabConfig:
