@@ -3,6 +3,7 @@ layers, the model graph, save and load, the timeline and the animation."""
 
 import io
 import json
+import re
 from types import SimpleNamespace
 
 import gradio as gr
@@ -14,6 +15,7 @@ from safetensors.torch import save_file
 
 from facegan.lab import LabConfig, LabError, LabRun
 from facegan.lab import view as labview
+from facegan.lab.config import SUBSTEPS
 from facegan.lab.graph import svg, terms
 from facegan.lab.measures import GRID_BINS, grid_divergences, grid_histogram
 from facegan.lab.runs import CURVE, Snapshot
@@ -210,3 +212,11 @@ def test_a_clipped_critic_is_nearly_a_plane_and_a_penalised_one_follows_the_data
     assert clip["grad_norm"] < 0.01 < gp["grad_norm"]  # clipping flattens the critic; the penalty asks for ‖∇D‖ ≈ 1
     picture = labview.surfaces(result)
     assert picture.size == (2 * 360 + 8, 360)
+
+
+def test_slow_motion_lights_each_sub_step_of_a_round_in_turn():
+    values = [{**small("gan").__dict__, "strokes": "[]", "steps": 1}[name] for name in KNOBS]
+    frames = list(Lab().stream(ENGLISH, None, 1, 0.05, *values))
+    lit = [re.search(r'data-substep="(\w*)"', frame[4]).group(1) for frame in frames]
+    assert lit == [*SUBSTEPS, ""]  # then the round's picture, with nothing lit
+    assert "D scores a batch of real points" in frames[0][4]
