@@ -110,7 +110,7 @@ class Lab:
         if given["distribution"] == "drawn" and not strokes:
             raise check.error("msg.lab_empty_drawing")
         given["seed"] = check.seed(given["seed"])
-        for name in set(given) - set(CHOICES) - {"seed"}:
+        for name in set(given) & set(lab.LIMITS) - {"seed"}:
             low, high = lab.LIMITS[name]
             number = check.number(given[name], f"lab.{name}")
             number = int(number) if isinstance(low, int) and number == int(number) else number
@@ -463,14 +463,16 @@ def claim_sentence(which: str, result: dict, lang: str) -> str:
 # --- layout ---------------------------------------------------------------------------------------
 def _field(name: str, defaults: lab.LabConfig) -> gr.components.Component:
     """The field for one setting: a number with its range from LIMITS, or its choices."""
-    label = t(f"lab.{name}")
-    if name in ("optimizer", "optimizer_d"):
-        return gr.Radio(list(lab.OPTIMIZERS), value=getattr(defaults, name), label=label, elem_id=f"lab-{name}")
+    label, elem_id = t(f"lab.{name}"), f"lab-{name.replace('_', '-')}"
+    if name in CHOICES:
+        return gr.Radio(list(CHOICES[name]), value=getattr(defaults, name), label=label, elem_id=elem_id)
     if name == "noise_dim":
-        return gr.Radio([("1-D", 1), ("2-D", 2)], value=defaults.noise_dim, label=label, elem_id="lab-noise-dim")
-    low, high = lab.LIMITS[name]
-    return gr.Number(getattr(defaults, name), step=1 if isinstance(low, int) else None, label=label,
-                     info=f"{low:g} – {high:g}", elem_id=f"lab-{name.replace('_', '-')}")
+        return gr.Radio([("1-D", 1), ("2-D", 2)], value=defaults.noise_dim, label=label, elem_id=elem_id)
+    if name in lab.LIMITS:
+        low, high = lab.LIMITS[name]
+        return gr.Number(getattr(defaults, name), step=1 if isinstance(low, int) else None, label=label,
+                         info=f"{low:g} – {high:g}", elem_id=elem_id)
+    return gr.Textbox(str(getattr(defaults, name)), label=label, elem_id=elem_id)
 
 
 def layout() -> SimpleNamespace:
@@ -515,6 +517,9 @@ def layout() -> SimpleNamespace:
                             k[name] = _field(name, defaults)
                 with gr.Row():
                     for name in ("clip", "gp_lambda", "batch", "steps"):
+                        k[name] = _field(name, defaults)
+                for name in KNOBS:  # any setting without a place of its own above
+                    if name not in k:
                         k[name] = _field(name, defaults)
             c.speed = gr.Slider(1, MAX_STREAM_STEPS, value=10, step=1, label=t("lab.speed"))
             c.delay = gr.Slider(0, 2, value=0, step=0.05, label=t("lab.delay"), info=t("lab.delay_info"))
