@@ -220,3 +220,13 @@ def test_slow_motion_lights_each_sub_step_of_a_round_in_turn():
     lit = [re.search(r'data-substep="(\w*)"', frame[4]).group(1) for frame in frames]
     assert lit == [*SUBSTEPS, ""]  # then the round's picture, with nothing lit
     assert "D scores a batch of real points" in frames[0][4]
+
+
+def test_a_loaded_run_keeps_its_curves():
+    handlers = Lab()
+    values = [{**small("gan").__dict__, "strokes": "[]", "steps": 30}[name] for name in KNOBS]
+    session = handlers.reset(ENGLISH, *values)[0]
+    list(handlers.stream(ENGLISH, session, 10, 0, *values))
+    curves = session.timeline.curves()
+    loaded = handlers.load(ENGLISH, handlers.save(ENGLISH, session))[0]
+    assert loaded.timeline.curves() == curves and len(loaded.timeline) == 1  # the curves, and one picture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
@@ -22,8 +22,8 @@ PRESETS = Path("checkpoints") / "lab"  # runs that open trained, from the workin
 NETS, OPTIMIZERS = ("G", "D"), ("opt_g", "opt_d")
 
 
-def save_run(run: LabRun, path: Path) -> Path:
-    """Write run to path (atomically) and return path."""
+def save_run(run: LabRun, path: Path, history: Sequence[dict] = ()) -> Path:
+    """Write run to path (atomically), with its measurements so far (its curves), and return path."""
     tensors = {f"{net}/{name}": t.detach().contiguous() for net in NETS
                for name, t in getattr(run, net).state_dict().items()}
     groups = {}
@@ -34,7 +34,7 @@ def save_run(run: LabRun, path: Path) -> Path:
                         for key, value in values.items()})
     tensors["rng"] = run.gen.get_state()
     config = {**run.config.__dict__, "strokes": [list(map(list, s)) for s in run.config.strokes]}
-    meta = {"format": FORMAT, "config": config, "param_groups": groups,
+    meta = {"format": FORMAT, "config": config, "param_groups": groups, "history": list(history),
             "counters": {"step": run.step, "d_updates": run.d_updates, "rounds": run.rounds,
                          "loss_d": run.loss_d, "loss_g": run.loss_g}}
     save_safetensors(tensors, {METADATA_KEY: json.dumps(meta)}, Path(path))
@@ -43,6 +43,11 @@ def save_run(run: LabRun, path: Path) -> Path:
 
 def load_run(path: str | Path) -> LabRun:
     """The run saved at path, ready to continue; a LabError saying why for a missing, damaged or foreign file."""
+    return load_run_and_history(path)[0]
+
+
+def load_run_and_history(path: str | Path) -> tuple[LabRun, list[dict]]:
+    """The run saved at path, and the measurements saved with it."""
     path = Path(path)
     try:
         with safe_open(path, "pt") as f:
@@ -73,11 +78,12 @@ def load_run(path: str | Path) -> LabRun:
         counters = meta["counters"]
         run.step, run.d_updates, run.rounds = counters["step"], counters["d_updates"], counters["rounds"]
         run.loss_d, run.loss_g = counters["loss_d"], counters["loss_g"]
+        history = [dict(m) for m in meta.get("history", [])]
     except LabError:
         raise
     except (ValueError, KeyError, TypeError, RuntimeError) as error:  # edited metadata, nets of other sizes
         raise LabError(f"{path.name} does not hold a whole Lab run ({type(error).__name__}: {error})") from None
-    return run
+    return run, history
 
 
 def presets(folder: Path = PRESETS) -> dict[str, Path]:
@@ -93,7 +99,9 @@ def heart(points: int = 80) -> tuple:
                           4)) for t in ts)),)
 
 
-# The shipped runs: (settings, rounds trained). Each may go on to twice its rounds when loaded.
+# The shipped runs: (settings, rounds trained), measured every PRESET_EVERY rounds for their curves. Each may go
+# on to twice its rounds when loaded.
+PRESET_EVERY = 25
 PRESET_RUNS = {
     "gan-ring-collapsed": (LabConfig.for_objective("gan", distribution="ring", g_steps=3, steps=2000), 1000),
     "wgan-gp-grid": (LabConfig.for_objective("wgan-gp", distribution="grid", steps=8000), 4000),
@@ -107,9 +115,12 @@ def make_presets(folder: Path = PRESETS, progress: Callable[[str], None] = print
     paths = []
     for name, (config, rounds) in PRESET_RUNS.items():
         run = LabRun(config)
-        run.advance(rounds)
-        paths.append(save_run(run, folder / f"{name}.safetensors"))
-        metrics = run.measure()
+        history = [run.measure()]
+        while run.rounds < rounds:
+            run.advance(min(PRESET_EVERY, rounds - run.rounds))
+            history.append(run.measure())
+        paths.append(save_run(run, folder / f"{name}.safetensors", history))
+        metrics = history[-1]
         progress(f"{name}: {run.rounds:,} rounds, W1 {metrics['w1']:.3f}, modes {metrics['modes']}, "
                  f"{paths[-1].stat().st_size:,} bytes")
     return paths

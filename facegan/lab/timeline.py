@@ -7,6 +7,8 @@ evenly over it, plus the latest one, which is always kept.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from .runs import Snapshot
 
 CAPACITY = 240
@@ -19,10 +21,14 @@ def moment(snapshot: Snapshot) -> tuple[int, int, int]:
 
 
 class Timeline:
-    def __init__(self, capacity: int = CAPACITY) -> None:
+    """The moments of a run; `past` holds the measurements of a loaded run's moments before its first picture
+    here (its curves, without pictures)."""
+
+    def __init__(self, capacity: int = CAPACITY, past: Sequence[dict] = ()) -> None:
         self.capacity, self.stride, self.added = capacity, 1, 0
         self.kept: list[Snapshot] = []
         self.latest: Snapshot | None = None
+        self.past = list(past)
 
     def add(self, snapshot: Snapshot) -> None:
         """Remember snapshot as the latest moment; a moment already the latest is replaced, not added."""
@@ -52,4 +58,8 @@ class Timeline:
 
     def until(self, index: int) -> list[dict]:
         """The measurements up to the moment at index: the curves as they stood then."""
-        return [s.metrics for s in self.frames()[:index + 1]]
+        return self.past + [s.metrics for s in self.frames()[:index + 1]]
+
+    def curves(self) -> list[dict]:
+        """Every measurement remembered, to the latest: what a saved run keeps of its past."""
+        return self.until(len(self) - 1)

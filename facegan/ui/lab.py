@@ -285,7 +285,7 @@ class Lab:
         with session.lock:
             run = session.run
             path = Path(tempfile.mkdtemp(prefix="lab-")) / f"lab-{run.config.objective}-{run.rounds}.safetensors"
-            return str(saved.save_run(run, path))
+            return str(saved.save_run(run, path, session.timeline.curves()))
 
     def load(self, request: gr.Request | None, path, session: Session | None = None) -> tuple:
         """A saved run, ready to continue: its view, and its settings into the fields (which then leave it be)."""
@@ -294,10 +294,11 @@ class Lab:
         if not path:
             raise check.error("msg.lab_no_file")
         try:
-            run = saved.load_run(getattr(path, "name", path))
+            run, history = saved.load_run_and_history(getattr(path, "name", path))
         except lab.LabError as error:
             raise check.error("msg.lab_load", error=error) from None
-        loaded = Session(run, layers=session.layers if session else labview.LAYERS)
+        past = [m for m in history if m.get("round", -1) < run.rounds]  # its curves up to the saved moment
+        loaded = Session(run, Timeline(past=past), session.layers if session else labview.LAYERS)
         config = run.config
         fields = [json.dumps(config.strokes) if name == "strokes" else getattr(config, name) for name in KNOBS]
         return *self._view(loaded, check.lang), *fields
