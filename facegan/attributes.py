@@ -5,7 +5,7 @@ and whether it reads as female, so that latent directions can be fitted and thei
 effect measured. UTKFace file names carry the labels (`{age}_{gender}_{race}_{datetime}.jpg`,
 gender 0 = male, 1 = female as annotated); the race label is never used.
 
-    python -m facegan.attributes train --data ../shared/data/utkface64
+    python -m facegan.attributes train --data data/utkface64
 
 The held-out split is a pure function of the file name (15% by a hash), so it is
 the same on every machine and no held-out face is ever trained on.

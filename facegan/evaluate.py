@@ -2,9 +2,9 @@
 precision/recall and density/coverage, and optionally the nearest real faces.
 
     python -m facegan.evaluate --checkpoint checkpoints/dcgan.safetensors \\
-        --data ../shared/data/utkface64 --num 10000 [--write-metadata]
-    python -m facegan.evaluate --folder my_samples/ --data ../shared/data/utkface64
-    python -m facegan.evaluate --checkpoint checkpoints/dcgan.safetensors --data ../shared/data/utkface64 \\
+        --data data/utkface64 --num 10000 [--write-metadata]
+    python -m facegan.evaluate --folder my_samples/ --data data/utkface64
+    python -m facegan.evaluate --checkpoint checkpoints/dcgan.safetensors --data data/utkface64 \\
         --num 2000 --reference-num 3000 --floor --nearest 5 [--write-metadata prdc]
 
 Prints the scores and writes them as JSON (--json). Real and generated features are

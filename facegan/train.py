@@ -1,6 +1,6 @@
 """Train a DCGAN, WGAN or WGAN-GP face generator and export it as safetensors.
 
-    python train.py --mode dcgan --data ../shared/data/utkface64 --steps 5000   (installed: facegan-train …)
+    python train.py --mode dcgan --data data/utkface64 --steps 5000   (installed: facegan-train …)
 
 Outputs go to --out (default runs/MODE): metrics.jsonl, sample grids, curves.png
 and the resumable state.pt; the EMA generator is exported to --export (default
@@ -147,7 +147,7 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
         if args.data is None and not data.is_dir():
             raise UsageError(
                 "no training images: pass --data DIR, a folder of face images (searched recursively), "
-                "e.g. --data ../shared/data/utkface64, or put them in ./data"
+                "e.g. --data data/utkface64 (see docs/data.md to make it), or put them in ./data"
             )
         if args.eval_every is None:
             args.eval_every = 2000 if device.type == "cuda" and inception_available() else 0
