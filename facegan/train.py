@@ -158,39 +158,35 @@ def main(argv: list[str] | None = None) -> int:
         distributed.shutdown(world)
 
 
-def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
-    out = args.out or Path("runs") / (args.mode or TrainConfig.mode)
-    say = (lambda message: print(message, file=sys.stderr)) if world.is_main else (lambda message: None)
-
-    slow_bf16 = not args.resume and args.amp is None and not bf16_is_fast(device)  # a resumed run keeps its recipe
+def run_config(args: argparse.Namespace, out: Path,
+               device: torch.device) -> tuple[TrainConfig, Path, dict | None]:
+    """The run's configuration and data folder: the saved ones on --resume (with its state; --data may point
+    elsewhere), else new ones from the flags."""
     if args.resume:
         state = load_run_state(out, device)
         config = TrainConfig.from_json(state["config"])
         if args.mode and args.mode != config.mode:
             raise UsageError(f"--resume: {out} is a {config.mode} run, not {args.mode}")
-        data = Path(args.data or config.data)
-    else:
-        if has_state(out):
-            raise UsageError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
-        data = Path(args.data) if args.data else DEFAULT_DATA
-        if args.data is None and not data.is_dir():
-            raise UsageError(
-                "no training images: pass --data DIR, a folder of face images (searched recursively), "
-                "e.g. --data data/utkface64 (see docs/data.md to make it), or put them in ./data"
-            )
-        if args.eval_every is None:
-            args.eval_every = EVAL_EVERY_ON_CUDA if device.type == "cuda" and inception_available() else 0
-        if args.eval_every < 0:
-            raise UsageError("--eval-every must be 0 (off) or a positive number of steps")
-        if args.eval_num is not None and args.eval_num < MIN_SAMPLES:
-            raise UsageError(f"--eval-num must be at least {MIN_SAMPLES} (density and coverage need 5 neighbours)")
-        if slow_bf16:
-            args.amp = False
-        config = new_config(args, data)
-    export_path = args.export or Path("checkpoints") / f"{out.name}.safetensors"
-    if export_path.suffix != ".safetensors":
-        raise UsageError(f"--export must end in .safetensors: {export_path}")
+        return config, Path(args.data or config.data), state
+    if has_state(out):
+        raise UsageError(f"{out} already holds a run: pass --resume to continue it, or choose another --out")
+    data = Path(args.data) if args.data else DEFAULT_DATA
+    if args.data is None and not data.is_dir():
+        raise UsageError(
+            "no training images: pass --data DIR, a folder of face images (searched recursively), "
+            "e.g. --data data/utkface64 (see docs/data.md to make it), or put them in ./data"
+        )
+    if args.eval_every is None:
+        args.eval_every = EVAL_EVERY_ON_CUDA if device.type == "cuda" and inception_available() else 0
+    if args.eval_every < 0:
+        raise UsageError("--eval-every must be 0 (off) or a positive number of steps")
+    if args.eval_num is not None and args.eval_num < MIN_SAMPLES:
+        raise UsageError(f"--eval-num must be at least {MIN_SAMPLES} (density and coverage need 5 neighbours)")
+    return new_config(args, data), data, None
 
+
+def apply_speed_flags(args: argparse.Namespace, config: TrainConfig, world: World, device: torch.device) -> None:
+    """--compile, --cuda-graph and --sync-bn, refused where they cannot work."""
     config.compile = args.compile  # a speed choice of this invocation
     if args.cuda_graph is not None:  # part of the recipe: a resumed run keeps it unless told otherwise
         config.cuda_graph = args.cuda_graph
@@ -204,29 +200,51 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
         raise UsageError("--sync-bn needs torchrun on CUDA GPUs (SyncBatchNorm has no CPU version); "
                          "without it BatchNorm statistics are per rank")
 
-    images = load_folder(data, config.model.image_size)
-    bank = ImageBank(images, config.batch_size, config.seed, device, world)
+
+def set_length(args: argparse.Namespace, config: TrainConfig, bank: ImageBank, state: dict | None) -> None:
+    """config.steps from --epochs (which needs the data set's size) or, on --resume, from --steps."""
     if args.epochs is not None:
         config.steps = max(1, math.ceil(args.epochs * bank.per_epoch / config.n_critic))
-    elif args.resume and args.steps is not None:
+    elif state is not None and args.steps is not None:
         config.steps = args.steps
-    if args.resume and config.steps <= state["step"]:
+    if state is not None and config.steps <= state["step"]:
         raise UsageError(f"--resume: the run is already at step {state['step']}; ask for more --steps")
 
-    if device.type == "cuda":
-        torch.backends.cudnn.benchmark = True
-    refusal = graph_refusal(device, world) if config.cuda_graph else None
-    graphed = config.cuda_graph and refusal is None
-    trainer = (GraphedTrainer if graphed else Trainer)(config, bank, device, world)
-    if args.resume:
-        trainer.load_state_dict(state)
+
+def summary(config: TrainConfig, data: Path, bank: ImageBank, world: World, device: torch.device, out: Path,
+            slow_bf16: bool, graphed: bool, refusal: str | None) -> str:
+    """The one line said before training starts."""
     batch = (f"batch {config.batch_size}" if not world.enabled else
              f"global batch {config.batch_size * world.size} = {config.batch_size} per rank × {world.size} ranks, "
              f"BatchNorm {'synchronised' if config.sync_bn else 'per rank'}")
     amp = "on" if config.amp else "off (this CPU has no bf16 units: fp32 runs ~10× faster)" if slow_bf16 else "off"
     step = ", CUDA-graph step (experimental)" if graphed else f", eager step ({refusal})" if refusal else ""
-    say(f"{config.mode} on {device}: {len(bank)} images from {data}, {batch}, "
-        f"{config.steps} generator steps, bf16 autocast {amp}{step} → {out}")
+    return (f"{config.mode} on {device}: {len(bank)} images from {data}, {batch}, "
+            f"{config.steps} generator steps, bf16 autocast {amp}{step} → {out}")
+
+
+def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
+    out = args.out or Path("runs") / (args.mode or TrainConfig.mode)
+    say = (lambda message: print(message, file=sys.stderr)) if world.is_main else (lambda message: None)
+    slow_bf16 = not args.resume and args.amp is None and not bf16_is_fast(device)  # a resumed run keeps its recipe
+    if slow_bf16:
+        args.amp = False
+    config, data, state = run_config(args, out, device)
+    export_path = args.export or Path("checkpoints") / f"{out.name}.safetensors"
+    if export_path.suffix != ".safetensors":
+        raise UsageError(f"--export must end in .safetensors: {export_path}")
+    apply_speed_flags(args, config, world, device)
+
+    bank = ImageBank(load_folder(data, config.model.image_size), config.batch_size, config.seed, device, world)
+    set_length(args, config, bank, state)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    refusal = graph_refusal(device, world) if config.cuda_graph else None
+    graphed = config.cuda_graph and refusal is None
+    trainer = (GraphedTrainer if graphed else Trainer)(config, bank, device, world)
+    if state is not None:
+        trainer.load_state_dict(state)
+    say(summary(config, data, bank, world, device, out, slow_bf16, graphed, refusal))
     scorer = None
     if config.eval_every and world.is_main:
         scorer = GeneratorScorer(data, config.model.image_size, device, config.eval_num)
