@@ -61,8 +61,8 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, ts: list[float], method: str =
 def bf16_is_fast(device: torch.device) -> bool:
     """Whether bf16 autocast pays off: on GPUs and on CPUs with bf16 units (AMX, AVX512-BF16).
 
-    Elsewhere (AVX2 only) oneDNN runs bf16 convolutions through reference kernels, ~10×
-    slower than fp32.
+    Elsewhere (AVX2 only) oneDNN runs bf16 convolutions through reference kernels, far slower
+    than fp32 (figures in docs/benchmarks.md).
     """
     return device.type != "cpu" or torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
@@ -71,8 +71,8 @@ def bf16_is_fast(device: torch.device) -> bool:
 def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Tensor:
     """uint8 N×3×H×W images for display, under bf16 autocast when fast.
 
-    bf16 with a channels_last generator ran a 64-face grid ~2.5× faster than fp32
-    on an AMX CPU, and moved pixels by at most a few uint8 levels (tests bound it); fp32
+    bf16 with a channels_last generator is the fast path on CPUs with bf16 units (figures in
+    docs/benchmarks.md) and moves pixels by at most a few uint8 levels (tests bound it); fp32
     where bf16 is slow.
     """
     device = next(generator.parameters()).device
@@ -119,10 +119,10 @@ def to_pil(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> I
 def display_grid(images: torch.Tensor, face_px: int, nrow: int | None = None, padding: int = 2) -> Image.Image:
     """uint8 N×3×H×W → a PIL grid (white padding) with every face resized to face_px, for display only.
 
-    Lanczos, chosen over nearest-neighbour after looking at both side by side: these are
-    photographs, and at 3–6× nearest-neighbour draws each pixel as a visible square that hides
-    the face behind a mosaic, and at non-integer factors (1.5×) repeats some rows and not
-    others; Lanczos keeps edges sharp and reads as a photo at any factor. Each face is
+    Lanczos, not nearest-neighbour: these are photographs, and at 3–6× nearest-neighbour draws
+    each pixel as a visible square that hides the face behind a mosaic, and at non-integer
+    factors (1.5×) repeats some rows and not others; Lanczos keeps edges sharp and reads as a
+    photo at any factor. Each face is
     resized on its own so the white padding never rings into it. The native pixels stay
     available through `to_pil`.
     """

@@ -102,8 +102,8 @@ class Checks:
 
 def seed_box(value: int, label, **options) -> gr.Number:
     """A seed field. Without a precision Gradio passes the value through as sent, so a non-numeric
-    seed from the API reaches `Checks.seed` and gets its message (Gradio's own rounding failed with
-    a generic "upstream exception"); the check rounds a fractional seed, saying so."""
+    seed from the API reaches `Checks.seed` and gets its message (Gradio's own rounding would answer
+    it with a generic "upstream exception"); the check rounds a fractional seed, saying so."""
     return gr.Number(value, precision=None, step=1, label=label, **options)
 
 
