@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from .gallery import Entry, Gallery
+from .gallery import Gallery
 from .i18n import EN, localized, phrase, t
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
@@ -13,17 +13,14 @@ LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": 
 def tab(gallery: Gallery, demo: gr.Blocks) -> None:
     """The curves are drawn when the first page is loaded, not while the studio starts."""
     gr.Markdown(t("about.objectives"), latex_delimiters=LATEX, elem_id="objectives")
-    curves: list[tuple[gr.Image, Entry]] = []
     for entry in gallery.models.values():
         gr.Markdown(localized(entry.describe))
         if f"lab.about.{entry.meta.get('mode')}" in EN:
             gr.Markdown(t(f"lab.about.{entry.meta['mode']}"))
         if entry.metrics:
             image = gr.Image(label=phrase("about.curves", name=entry.name), type="filepath", interactive=False)
-            curves.append((image, entry))
+            demo.load(lambda entry=entry: entry.curves and str(entry.curves), None, image, api_name=False,
+                      show_progress="hidden")
         if entry.progress:
             gr.Gallery([(str(p), f"{step:,}") for p, step in entry.progress], columns=6,
                        label=phrase("about.progress", name=entry.name), height="auto")
-    if curves:
-        demo.load(lambda: [entry.curves and str(entry.curves) for _, entry in curves], None,
-                  [image for image, _ in curves], api_name=False, show_progress="hidden")
