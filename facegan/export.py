@@ -70,8 +70,7 @@ def read_metadata(path: str | Path) -> dict:
 def load_generator(path: str | Path) -> tuple[Generator, dict]:
     """A ready generator (CPU, fp32, eval mode) and its metadata, from an exported file."""
     meta = read_metadata(path)
-    with torch.device("meta"):  # shapes only: the file's tensors become the parameters, no initialisation
-        generator = Generator(ModelConfig(**meta["model"]))
+    generator = Generator(ModelConfig(**meta["model"]))
     try:
         with safe_open(path, "pt") as f:
             tensors = {name: f.get_tensor(name) for name in f.keys()}
@@ -79,7 +78,7 @@ def load_generator(path: str | Path) -> tuple[Generator, dict]:
         for name, t in tensors.items():
             if name in expected and t.is_floating_point():
                 tensors[name] = t.to(expected[name].dtype)
-        generator.load_state_dict(tensors, assign=True)
+        generator.load_state_dict(tensors)
     except (SafetensorError, OSError, RuntimeError) as error:
         first_line = str(error).strip().splitlines()[0]
         raise CheckpointError(f"{Path(path).name}: weights do not match its config ({first_line})") from None
