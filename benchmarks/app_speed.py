@@ -5,9 +5,9 @@
 Reports, for the 64-face grid and for one interpolation frame: milliseconds in the
 handler (median of repeats, on the app's path: bf16 where the CPU has bf16 units, else
 fp32; the grid handler also builds the upscaled display grid) beside the fp32 path as a
-baseline in the same run, and the display upscaling alone; the client round trip; seconds
-from `python app.py` to ready; and a load run of concurrent clients (throughput, median and
-95th-percentile latency).
+baseline in the same run, and the display upscaling alone; the client round trip; and a load
+run of concurrent clients (throughput, median and 95th-percentile latency). Start-up has its own
+benchmark, benchmarks/startup_speed.py.
 """
 
 from __future__ import annotations
@@ -83,7 +83,6 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
            "FACEGAN_CHECKPOINTS": str(args.checkpoints)}
-    start = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"
@@ -94,7 +93,6 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.05)
-        print(f"python app.py → ready: {time.perf_counter() - start:.1f} s   (target ≤ 10)")
         client = Client(url, verbose=False)
         rt_grid = median_ms(lambda: client.predict(args.model, 0, 64, 1.0, api_name="/samples"), repeats=10)
         rt_frame = median_ms(lambda: client.predict(args.model, 1, 2, "slerp", 0.37, 1.0, api_name="/frame"),

@@ -9,8 +9,8 @@
 #
 #   bash benchmarks/gpu_check.sh          results in $RESULTS (default /tmp/gpu-check): gpu.txt, tests.txt,
 #                                         bench.txt, profile.txt
-# The benchmark trains on $DATA (default data/utkface6k): 6,000 utkface64 faces (~15 MiB) are plenty:
-#   mkdir -p data/utkface6k && find ../shared/data/utkface64 -maxdepth 1 -name '*.jpg' -print0 | sort -z \
+# The benchmark trains on $DATA (default data/utkface6k): 6,000 utkface64 faces (~15 MiB, docs/data.md) are plenty:
+#   mkdir -p data/utkface6k && find data/utkface64 -maxdepth 1 -name '*.jpg' -print0 | sort -z \
 #     | head -z -n 6000 | xargs -0 cp -t data/utkface6k/
 set -uo pipefail
 RESULTS=${RESULTS:-/tmp/gpu-check}

@@ -1,6 +1,6 @@
 """Training throughput: every mode, eager and CUDA-graphed, against the tutorial's DCGAN loop, one device, one run.
 
-    python benchmarks/train_speed.py --data ../shared/data/utkface64 [--device cuda] [--batch-sizes 128 512]
+    python benchmarks/train_speed.py --data data/utkface64 [--device cuda] [--batch-sizes 128 512]
                                      [--modes dcgan wgan wgan-gp] [--workers 8] [--profile profile.txt]
 
 Baseline, the PyTorch DCGAN tutorial's loop: a PIL Dataset behind a DataLoader, ImageNet
@@ -144,7 +144,7 @@ def profile(trainer: Trainer, steps: int, out: Path, name: str) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=Path("../shared/data/utkface64"))
+    p.add_argument("--data", type=Path, default=Path("data/utkface64"))
     p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES))
     p.add_argument("--batch-sizes", nargs="+", type=int, default=[128])

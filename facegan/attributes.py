@@ -5,7 +5,7 @@ and whether it reads as female, so that latent directions can be fitted and thei
 effect measured. UTKFace file names carry the labels (`{age}_{gender}_{race}_{datetime}.jpg`,
 gender 0 = male, 1 = female as annotated); the race label is never used.
 
-    python -m facegan.attributes train --data ../shared/data/utkface64
+    python -m facegan.attributes train --data data/utkface64
 
 The held-out split is a pure function of the file name (15% by a hash), so it is
 the same on every machine and no held-out face is ever trained on.
@@ -173,8 +173,8 @@ def train_predictor(faces: LabelledFaces, epochs: int = 10, batch_size: int = 12
                     seed: int = 0, config: PredictorConfig = PredictorConfig(), log=print) -> AttributePredictor:
     """AdamW with a one-cycle schedule; L1 on age (what MAE measures) plus BCE on gender.
 
-    fp32 throughout: on a CPU without bf16 units (this project's machines) autocast's
-    bf16 convolutions ran 10× slower than fp32.
+    fp32 throughout: on a CPU without bf16 units autocast's bf16 convolutions are far
+    slower than fp32 (docs/benchmarks.md).
     """
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)

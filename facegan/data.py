@@ -196,3 +196,9 @@ class ImageBank:
     def batch(self, k: int) -> torch.Tensor:
         """This rank's share of real batch k."""
         return self.fetch(self.indices(k))
+
+
+if __name__ == "__main__":  # python -m facegan.data prepare …: the data sets' command line lives in datasets.py
+    from facegan.datasets import cli
+
+    raise SystemExit(cli())

@@ -2,9 +2,9 @@
 precision/recall and density/coverage, and optionally the nearest real faces.
 
     python -m facegan.evaluate --checkpoint checkpoints/dcgan.safetensors \\
-        --data ../shared/data/utkface64 --num 10000 [--write-metadata]
-    python -m facegan.evaluate --folder my_samples/ --data ../shared/data/utkface64
-    python -m facegan.evaluate --checkpoint checkpoints/dcgan.safetensors --data ../shared/data/utkface64 \\
+        --data data/utkface64 --num 10000 [--write-metadata]
+    python -m facegan.evaluate --folder my_samples/ --data data/utkface64
+    python -m facegan.evaluate --checkpoint checkpoints/dcgan.safetensors --data data/utkface64 \\
         --num 2000 --reference-num 3000 --floor --nearest 5 [--write-metadata prdc]
 
 Prints the scores and writes them as JSON (--json). Real and generated features are
@@ -20,6 +20,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ from .metrics import (
     score,
     shuffled_images,
 )
-from .models import IMAGE_SIZES
+from .models import IMAGE_SIZES, Generator
 from .sampling import render, seeded_noise
 from .training import resolve_device
 
@@ -136,39 +137,87 @@ def distance_histogram(generated: np.ndarray, real: np.ndarray, path: Path, titl
     plt.close(fig)
 
 
+@dataclass
+class Source:
+    """What is scored: a generator's samples or a folder's images, at the size the real images are brought to."""
+
+    name: str
+    image_size: int
+    default_json: Path
+    generator: Generator | None = None
+    images: torch.Tensor | None = None
+
+
+def load_source(args: argparse.Namespace) -> Source:
+    if args.checkpoint:
+        generator, meta = load_generator(args.checkpoint)
+        return Source(args.checkpoint.name, args.image_size or meta["model"]["image_size"],
+                      args.checkpoint.with_suffix(".eval.json"), generator=generator)
+    image_size = args.image_size or 64
+    images = load_folder(args.folder, image_size)
+    if len(images) < MIN_SAMPLES:
+        raise UsageError(f"{args.folder} has {len(images)} usable images; scoring needs at least {MIN_SAMPLES}")
+    return Source(args.folder.name, image_size, Path(f"{args.folder.name}.eval.json"), images=images)
+
+
+def nearest_faces(args: argparse.Namespace, source: Source, feats: torch.Tensor, real: torch.Tensor,
+                  reference: ReferenceStats, json_path: Path, device: torch.device) -> dict:
+    """The --nearest grid and histogram, and the distances they show."""
+    distances, indices = nearest(feats, reference.features, args.nearest, device)
+    real_distance = nearest(real[args.reference_num:], reference.features, 1, device)[0][:, 0]
+    rows = np.argsort(distances[:, 0])[:args.nearest_rows]  # the most copy-like faces
+    faces = shuffled_images(args.data, source.image_size)[torch.from_numpy(indices[rows])]
+    grid_path, histogram_path = json_path.with_suffix(".nearest.png"), json_path.with_suffix(".distances.png")
+    generated = (render(source.generator, seeded_noise(args.num, source.generator.config.nz, args.seed)[rows],
+                        fast=False)
+                 if source.generator is not None else source.images[torch.from_numpy(rows)])
+    nearest_grid(generated, faces, distances[rows], grid_path)
+    distance_histogram(distances[:, 0], real_distance, histogram_path,
+                       f"{source.name}: nearest of {len(reference.features):,} reference faces")
+    n = {"k": args.nearest, "searched": len(reference.features), "grid": str(grid_path),
+         "histogram": str(histogram_path), "median_generated": float(np.median(distances[:, 0])),
+         "median_held_out_real": float(np.median(real_distance)), "closest_generated": float(distances[:, 0].min()),
+         "closest_held_out_real": float(real_distance.min())}
+    print(f"nearest of {n['searched']:,} reference faces: median distance {n['median_generated']:.2f} "
+          f"(generated) vs {n['median_held_out_real']:.2f} (held-out real), closest {n['closest_generated']:.2f} "
+          f"vs {n['closest_held_out_real']:.2f} → {grid_path}, {histogram_path}")
+    return n
+
+
+def write_metadata(args: argparse.Namespace, scores: Scores, floor: Scores | None) -> None:
+    """--write-metadata: the scores into the checkpoint, where the app and the model card read them."""
+    record = scores.metadata()
+    if floor:
+        record["prdc"]["floor"] = {k: getattr(floor, k) for k in PRDC}
+    if args.write_metadata == "prdc":
+        del record["metrics"]
+    update_metadata(args.checkpoint, record)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     check(args)
     device = resolve_device(args.device)
     started = time.perf_counter()
-    if args.checkpoint:
-        generator, meta = load_generator(args.checkpoint)
-        image_size = args.image_size or meta["model"]["image_size"]
-        source, default_json = args.checkpoint.name, args.checkpoint.with_suffix(".eval.json")
-    else:
-        image_size = args.image_size or 64
-        source, default_json = args.folder.name, Path(f"{args.folder.name}.eval.json")
-        images = load_folder(args.folder, image_size)
-        if len(images) < MIN_SAMPLES:
-            raise UsageError(f"{args.folder} has {len(images)} usable images; scoring needs at least {MIN_SAMPLES}")
+    source = load_source(args)
     if not args.data.is_dir():
         raise DataError(f"data folder not found: {args.data}")
 
     extractor = InceptionFeatures(device)
-    num = args.num if args.checkpoint else len(images)
+    num = args.num if source.generator is not None else len(source.images)
     held_out = num if args.floor or args.nearest else 0
     count = None if args.reference_num is None else args.reference_num + held_out
-    real = real_features(extractor, args.data, image_size, count, batch_size=args.batch_size)
+    real = real_features(extractor, args.data, source.image_size, count, batch_size=args.batch_size)
     reference = ReferenceStats(args.data.name, real[:args.reference_num])
-    if args.checkpoint:
-        generator = generator.to(device)
-        feats = generator_features(extractor, generator, num, args.seed, args.batch_size)
+    if source.generator is not None:
+        source.generator = source.generator.to(device)
+        feats = generator_features(extractor, source.generator, num, args.seed, args.batch_size)
     else:
-        feats = features_of_images(extractor, images, args.batch_size)
+        feats = features_of_images(extractor, source.images, args.batch_size)
     scores = score(feats, reference, args.kid_subsets, device)
-    result = {"source": source, **scores.as_dict(), "image_size": image_size, "device": str(device)}
-    json_path = args.json or default_json
-    print(f"{source}: {summary(scores)}; {time.perf_counter() - started:.0f} s → {json_path}")
+    result = {"source": source.name, **scores.as_dict(), "image_size": source.image_size, "device": str(device)}
+    json_path = args.json or source.default_json
+    print(f"{source.name}: {summary(scores)}; {time.perf_counter() - started:.0f} s → {json_path}")
 
     floor = None
     if args.floor:
@@ -176,36 +225,12 @@ def main(argv: list[str] | None = None) -> int:
         result["floor"] = floor.as_dict()
         print(f"real vs real ({floor.num:,} held-out images): {summary(floor)}")
     if args.nearest:
-        distances, indices = nearest(feats, reference.features, args.nearest, device)
-        real_distance = nearest(real[args.reference_num:], reference.features, 1, device)[0][:, 0]
-        rows = np.argsort(distances[:, 0])[:args.nearest_rows]  # the most copy-like faces
-        faces = shuffled_images(args.data, image_size)[torch.from_numpy(indices[rows])]
-        grid_path, histogram_path = json_path.with_suffix(".nearest.png"), json_path.with_suffix(".distances.png")
-        generated = (render(generator, seeded_noise(num, generator.config.nz, args.seed)[rows], fast=False)
-                     if args.checkpoint else images[torch.from_numpy(rows)])
-        nearest_grid(generated, faces, distances[rows], grid_path)
-        distance_histogram(distances[:, 0], real_distance, histogram_path,
-                           f"{source}: nearest of {len(reference.features):,} reference faces")
-        result["nearest"] = {"k": args.nearest, "searched": len(reference.features), "grid": str(grid_path),
-                             "histogram": str(histogram_path),
-                             "median_generated": float(np.median(distances[:, 0])),
-                             "median_held_out_real": float(np.median(real_distance)),
-                             "closest_generated": float(distances[:, 0].min()),
-                             "closest_held_out_real": float(real_distance.min())}
-        n = result["nearest"]
-        print(f"nearest of {n['searched']:,} reference faces: median distance {n['median_generated']:.2f} "
-              f"(generated) vs {n['median_held_out_real']:.2f} (held-out real), closest {n['closest_generated']:.2f} "
-              f"vs {n['closest_held_out_real']:.2f} → {grid_path}, {histogram_path}")
+        result["nearest"] = nearest_faces(args, source, feats, real, reference, json_path, device)
 
     result["seconds"] = round(time.perf_counter() - started, 1)
     json_path.write_text(json.dumps(result, indent=2) + "\n")
     if args.write_metadata and args.checkpoint:
-        record = scores.metadata()
-        if floor:
-            record["prdc"]["floor"] = {k: getattr(floor, k) for k in PRDC}
-        if args.write_metadata == "prdc":
-            del record["metrics"]
-        update_metadata(args.checkpoint, record)
+        write_metadata(args, scores, floor)
     return 0
 
 

@@ -13,18 +13,21 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from string import Template
 
 from .cli import Parser, UsageError, run
 from .export import CheckpointError, progress_grids, read_metadata, recipe
 from .metrics import PRDC
 
 ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png"]
 # UTKFace, which the shipped weights are derived from, is for non-commercial research only.
 DATA_LICENSE = {"license": "other", "license_name": "utkface-non-commercial-research",
                 "license_link": "https://susanqq.github.io/UTKFace/"}
-SPACE_PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "facegan/*.py", "facegan/ui/*.py", "docs/*.png",
-                  "docs/*.md", "docs/lab/*.png", *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
+SPACE_PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "facegan/*.py", "facegan/ui/*.py",
+                  "facegan/lab/*.py", "facegan/templates/*.md", "docs/*.png", "docs/*.md", "docs/lab/*.png",
+                  *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
 
 
 class HubError(RuntimeError):
@@ -56,12 +59,12 @@ def files_matching(root: Path, patterns: list[str]) -> list[Path]:
     return sorted({p.relative_to(root) for pattern in patterns for p in root.glob(pattern) if p.is_file()})
 
 
-def model_card(folder: Path, repo_id: str) -> str:
-    """The weights repo's README.md: Hub YAML header (licence, data set, model-index with FID/KID and
-    precision/recall/density/coverage), a sample grid, each generator's training facts and how to load it,
-    all from the weights' metadata."""
-    from huggingface_hub import EvalResult, ModelCard, ModelCardData
+def template(name: str) -> Template:
+    """A text template shipped in facegan/templates/ ($name placeholders)."""
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
 
+
+def _generators(folder: Path) -> list[tuple[Path, dict]]:
     generators = []
     for path in sorted(folder.glob("*.safetensors")):
         try:
@@ -70,117 +73,96 @@ def model_card(folder: Path, repo_id: str) -> str:
             raise HubError(str(error)) from None
     if not generators:
         raise HubError(f"no FaceGAN weights in {folder}")
-    datasets = sorted({m.get("dataset", "unknown") for _, m in generators})
-    results = [EvalResult(task_type="unconditional-image-generation", task_name="Unconditional image generation",
-                          dataset_type=m["metrics"]["reference"], dataset_name=m["metrics"]["reference"],
-                          metric_type=metric, metric_value=round(m["metrics"][metric], 4),
-                          metric_name=f"{metric.upper()} ({path.stem}, {m['metrics']['num']:,} samples)")
+    return generators
+
+
+def _card_header(generators: list[tuple[Path, dict]], repo_id: str) -> str:
+    """The Hub's YAML header: licence, data sets and the model-index of FID/KID and precision/recall/density/
+    coverage."""
+    from huggingface_hub import EvalResult, ModelCardData
+
+    def result(reference: str, metric: str, value: float, name: str) -> EvalResult:
+        return EvalResult(task_type="unconditional-image-generation", task_name="Unconditional image generation",
+                          dataset_type=reference, dataset_name=reference, metric_type=metric,
+                          metric_value=round(value, 4), metric_name=name)
+
+    results = [result(m["metrics"]["reference"], metric, m["metrics"][metric],
+                      f"{metric.upper()} ({path.stem}, {m['metrics']['num']:,} samples)")
                for path, m in generators if "metrics" in m for metric in ("fid", "kid")]
-    results += [EvalResult(task_type="unconditional-image-generation", task_name="Unconditional image generation",
-                           dataset_type=m["prdc"]["reference"], dataset_name=m["prdc"]["reference"],
-                           metric_type=metric, metric_value=round(m["prdc"][metric], 4),
-                           metric_name=f"{metric.capitalize()} ({path.stem}, {m['prdc']['num']:,} samples vs "
-                                       f"{m['prdc']['reference_size']:,} real, k={m['prdc'][k]})")
+    results += [result(m["prdc"]["reference"], metric, m["prdc"][metric],
+                       f"{metric.capitalize()} ({path.stem}, {m['prdc']['num']:,} samples vs "
+                       f"{m['prdc']['reference_size']:,} real, k={m['prdc'][k]})")
                 for path, m in generators if "prdc" in m
                 for metric, k in zip(PRDC, ("k_pr", "k_pr", "k_dc", "k_dc"), strict=True)]
     data = ModelCardData(**DATA_LICENSE, library_name="facegan", pipeline_tag="unconditional-image-generation",
                          tags=["gan", "dcgan", "wgan", "wgan-gp", "faces", "safetensors", "pytorch"],
-                         datasets=datasets, model_name=repo_id.split("/")[-1], eval_results=results or None)
-    rows, grids, recipes, edits, manifold, floors = [], [], [], [], [], {}
+                         datasets=_datasets(generators), model_name=repo_id.split("/")[-1],
+                         eval_results=results or None)
+    return data.to_yaml()
+
+
+def _datasets(generators: list[tuple[Path, dict]]) -> list[str]:
+    return sorted({m.get("dataset", "unknown") for _, m in generators})
+
+
+def _training_row(path: Path, m: dict) -> str:
+    s = m.get("metrics")
+    return (f"| `{path.name}` | {m.get('mode', '?').upper()} | "
+            + (f"{s['fid']:.2f} | {s['kid']:.4f} ± {s['kid_std']:.4f} | " if s else "– | – | ")
+            + f"{m.get('steps', 0):,} | {m.get('images_seen', 0):,} | {m.get('batch_size', '?')} | "
+            + f"{m.get('train_seconds', 0):.0f} s on {m.get('device', '?')} | {m.get('dataset', '?')} | "
+            + f"{m.get('dtype', '?')}, {m.get('date', '?')} |")
+
+
+def _manifold_rows(generators: list[tuple[Path, dict]]) -> list[str]:
+    """Precision/recall/density/coverage per file, then one real-vs-real row per measured size (the same
+    held-out real images score alike)."""
+    rows, floors = [], {}
     for path, m in generators:
-        s = m.get("metrics")
-        rows.append(f"| `{path.name}` | {m.get('mode', '?').upper()} | "
-                    + (f"{s['fid']:.2f} | {s['kid']:.4f} ± {s['kid_std']:.4f} | " if s else "– | – | ")
-                    + f"{m.get('steps', 0):,} | {m.get('images_seen', 0):,} | {m.get('batch_size', '?')} | "
-                    + f"{m.get('train_seconds', 0):.0f} s on {m.get('device', '?')} | {m.get('dataset', '?')} | "
-                    + f"{m.get('dtype', '?')}, {m.get('date', '?')} |")
         if "prdc" in m:
             p = m["prdc"]
             sizes = f"{p['num']:,} | {p['reference_size']:,} of {p['reference']}"
-            manifold.append(f"| `{path.name}` | " + " | ".join(f"{p[k]:.3f}" for k in PRDC) + f" | {sizes} |")
-            if "floor" in p:  # one row per measured size: the same held-out real images score alike
-                floors[sizes] = "| real vs real (held-out) | " + " | ".join(f"{p['floor'][k]:.3f}" for k in PRDC) + \
-                    f" | {sizes} |"
-        if m.get("train_config"):
-            recipes.append(f"- `{path.stem}`: {recipe(m)}")
-        if "effect" in m.get("editing", {}):
-            age, gender = m["editing"]["effect"]["age"], m["editing"]["effect"]["gender"]
-            rises = "monotonic" if age["monotonic"] else "not monotonic"
-            edits.append(f"| `{path.name}` | {m['editing']['effect']['samples']:,} | {age['age_change']:+.1f} years "
-                         f"({rises}) | {age['female_drift']:.3f} | {gender['flipped']:.1%} | "
-                         f"{gender['age_drift']:.1f} years |")
-        progress = progress_grids(path)
-        if progress:
-            last, step = progress[-1]
-            grids.append(f"![{path.stem}: fixed noise at step {step:,}]({last.relative_to(folder).as_posix()})")
-    first = generators[0][0].name
-    body = f"""
-# {repo_id.split("/")[-1]}: FaceGAN generators
+            rows.append(f"| `{path.name}` | " + " | ".join(f"{p[k]:.3f}" for k in PRDC) + f" | {sizes} |")
+            if "floor" in p:
+                floors[sizes] = ("| real vs real (held-out) | " + " | ".join(f"{p['floor'][k]:.3f}" for k in PRDC)
+                                 + f" | {sizes} |")
+    return rows + list(floors.values())
 
-{len(generators)} unconditional face generator(s) (DCGAN layout, {generators[0][1]["model"]["image_size"]}×\
-{generators[0][1]["model"]["image_size"]} RGB), trained with FaceGAN and exported as safetensors whose
-metadata alone rebuilds each model (no pickles).
 
-**Licence.** Trained on {", ".join(datasets)}, derived from UTKFace, which is available for
-**non-commercial research purposes only**; these weights carry the same restriction.
+def _editing_row(path: Path, m: dict) -> str:
+    effect = m["editing"]["effect"]
+    age, gender = effect["age"], effect["gender"]
+    rises = "monotonic" if age["monotonic"] else "not monotonic"
+    return (f"| `{path.name}` | {effect['samples']:,} | {age['age_change']:+.1f} years ({rises}) | "
+            f"{age['female_drift']:.3f} | {gender['flipped']:.1%} | {gender['age_drift']:.1f} years |")
 
-## Samples
 
-Fixed-noise grids at the last training snapshot (EMA generator):
+def _last_grid(path: Path, folder: Path) -> str | None:
+    progress = progress_grids(path)
+    if not progress:
+        return None
+    last, step = progress[-1]
+    return f"![{path.stem}: fixed noise at step {step:,}]({last.relative_to(folder).as_posix()})"
 
-{" ".join(grids) or "(no progress grids uploaded)"}
 
-## Generators
+def model_card(folder: Path, repo_id: str) -> str:
+    """The weights repo's README.md (templates/model_card*.md): Hub YAML header, a sample grid, each generator's
+    training facts, scores and edits, and how to load it, all from the weights' metadata."""
+    from huggingface_hub import ModelCard
 
-FID/KID: 64×64 samples against the training set, standard TF-FID Inception-v3 features (pytorch-fid's
-resize and scaling); KID is mean ± std over 100 subsets of 1,000.
-
-| file | mode | FID ↓ | KID ↓ | generator steps | real images seen | batch | training | data | export |
-| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |
-{chr(10).join(rows)}
-
-""" + (f"""Precision and recall (k = 3; Kynkäänniemi et al., 2019) and density and coverage (k = 5; Naeem et al., 2020)
-separate what FID mixes: precision and density say how real the faces look, recall and coverage how much of
-the real variety the generator reaches (a model that drops modes loses recall and coverage). Same Inception
-features as FID (the papers used VGG-16, so compare these across FaceGAN models, not with the papers' tables).
-They depend on the sample counts, so the real-vs-real row, held-out real faces scored the same way, is what a
-perfect generator gets at those sizes.
-
-| file | precision ↑ | recall ↑ | density | coverage ↑ | samples | real images |
-| --- | --- | --- | --- | --- | --- | --- |
-{chr(10).join(manifold + list(floors.values()))}
-
-""" if manifold else "") + f"""Training recipes (the full configuration is in each file's safetensors metadata, \
-key `facegan`):
-
-{chr(10).join(recipes) or "(not recorded)"}
-
-## Use
-
-```python
-from huggingface_hub import hf_hub_download
-from facegan.export import load_generator
-generator, meta = load_generator(hf_hub_download("{repo_id}", "{first}"))  # CPU, fp32, eval mode
-```
-
-`generator(torch.randn(16, meta["model"]["nz"]))` gives 16 faces in [-1, 1].
-""" + (f"""
-## Face editing
-
-These files carry age and gender directions in z (InterFaceGAN-style, fitted on the generator's own
-faces as scored by an age/gender CNN trained on UTKFace's annotations; the race label is not used).
-Measured on latents not used for fitting, walking −3 → +3 steps along each conditional direction:
-
-| file | latents | age walk: mean predicted age | P(female) drift | gender walk: faces flipped | age drift |
-| --- | --- | --- | --- | --- | --- |
-{chr(10).join(edits)}
-
-```python
-from facegan.editing import directions_of
-older = generator(directions_of(meta).edit(z, age=2.0))  # 2 steps older, the gender score held
-```
-""" if edits else "")
-    return str(ModelCard(f"---\n{data.to_yaml()}\n---\n{body}"))
+    generators = _generators(folder)
+    manifold = _manifold_rows(generators)
+    edits = [_editing_row(path, m) for path, m in generators if "effect" in m.get("editing", {})]
+    grids = [g for g in (_last_grid(path, folder) for path, _ in generators) if g]
+    recipes = [f"- `{path.stem}`: {recipe(m)}" for path, m in generators if m.get("train_config")]
+    body = template("model_card.md").substitute(
+        name=repo_id.split("/")[-1], count=len(generators), size=generators[0][1]["model"]["image_size"],
+        datasets=", ".join(_datasets(generators)), grids=" ".join(grids) or "(no progress grids uploaded)",
+        rows="\n".join(_training_row(path, m) for path, m in generators),
+        manifold=template("model_card_manifold.md").substitute(rows="\n".join(manifold)) if manifold else "",
+        recipes="\n".join(recipes) or "(not recorded)", repo_id=repo_id, first=generators[0][0].name,
+        editing=template("model_card_editing.md").substitute(rows="\n".join(edits)) if edits else "")
+    return str(ModelCard(f"---\n{_card_header(generators, repo_id)}\n---\n{body.rstrip()}\n"))
 
 
 def space_readme(readme: str, weights_repo: str) -> str:

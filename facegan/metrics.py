@@ -62,9 +62,9 @@ def inception_available() -> bool:
 class InceptionFeatures(torch.nn.Module):
     """uint8 N×3×H×W images → N×2048 pool features, in fp32.
 
-    fp32 throughout, since bf16 moved features by ~2% (too much for FID); on CPU
-    a channels_last input is the fastest fp32 path measured (about 1.5× the plain
-    layout, features equal to ~1e-6), and on CUDA TF32 is switched off.
+    fp32 throughout, since bf16 moves features by ~2% (too much for FID); on CPU
+    a channels_last input is the fastest fp32 path (docs/benchmarks.md; features equal
+    to the plain layout's within ~1e-6), and on CUDA TF32 is switched off.
     """
 
     def __init__(self, device: torch.device | str = "cpu", path: Path | None = None) -> None:

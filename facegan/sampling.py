@@ -7,7 +7,6 @@ from pathlib import Path
 
 import torch
 from PIL import Image
-from torchvision.utils import make_grid, save_image
 
 from .models import Generator
 
@@ -62,8 +61,8 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, ts: list[float], method: str =
 def bf16_is_fast(device: torch.device) -> bool:
     """Whether bf16 autocast pays off: on GPUs and on CPUs with bf16 units (AMX, AVX512-BF16).
 
-    Elsewhere (AVX2 only) oneDNN runs bf16 convolutions through reference kernels, ~10×
-    slower than fp32.
+    Elsewhere (AVX2 only) oneDNN runs bf16 convolutions through reference kernels, far slower
+    than fp32 (figures in docs/benchmarks.md).
     """
     return device.type != "cpu" or torch.ops.mkldnn._is_mkldnn_bf16_supported()
 
@@ -72,8 +71,8 @@ def bf16_is_fast(device: torch.device) -> bool:
 def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Tensor:
     """uint8 N×3×H×W images for display, under bf16 autocast when fast.
 
-    bf16 with a channels_last generator ran a 64-face grid ~2.5× faster than fp32
-    on an AMX CPU, and moved pixels by at most a few uint8 levels (tests bound it); fp32
+    bf16 with a channels_last generator is the fast path on CPUs with bf16 units (figures in
+    docs/benchmarks.md) and moves pixels by at most a few uint8 levels (tests bound it); fp32
     where bf16 is slow.
     """
     device = next(generator.parameters()).device
@@ -83,7 +82,7 @@ def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Te
 
 
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    """[-1, 1] floats → uint8 in [0, 255], rounded the way PIL/torchvision save them."""
+    """[-1, 1] floats → uint8 in [0, 255], rounded to the nearest level."""
     return images.add(1).mul(127.5).add(0.5).clamp(0, 255).to(torch.uint8)
 
 
@@ -92,32 +91,38 @@ def grid_columns(count: int) -> int:
     return max(1, int(count ** 0.5 + 0.999))
 
 
-def grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> torch.Tensor:
-    """A near-square 3×H×W grid of [-1, 1] images (nrow defaults to `grid_columns`)."""
-    nrow = nrow or grid_columns(len(images))
-    return make_grid(images, nrow=nrow, padding=padding, pad_value=1.0)
+def grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: int = 255) -> torch.Tensor:
+    """N×C×H×W → one C×H'×W' near-square grid (nrow defaults to `grid_columns`), pad_value between and around."""
+    n, channels, height, width = images.shape
+    nrow = min(nrow or grid_columns(n), n)
+    rows = -(-n // nrow)
+    canvas = images.new_full((channels, rows * (height + padding) + padding, nrow * (width + padding) + padding),
+                             pad_value)
+    for i, image in enumerate(images):
+        top, left = padding + (i // nrow) * (height + padding), padding + (i % nrow) * (width + padding)
+        canvas[:, top:top + height, left:left + width] = image
+    return canvas
 
 
 def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> None:
-    save_image(grid(images.float().cpu(), nrow), path, normalize=True, value_range=(-1, 1))
+    """[-1, 1] images as one PNG grid with white padding."""
+    canvas = grid(to_uint8(images.float().cpu()), nrow)
+    Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(path)
 
 
 def to_pil(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> Image.Image:
     """uint8 N×3×H×W → one PIL grid (white padding), or the image itself when N=1."""
-    if len(images) == 1:
-        return Image.fromarray(images[0].permute(1, 2, 0).cpu().numpy())
-    nrow = nrow or grid_columns(len(images))
-    canvas = make_grid(images.cpu(), nrow=nrow, padding=padding, pad_value=255)
-    return Image.fromarray(canvas.permute(1, 2, 0).numpy())
+    canvas = images[0] if len(images) == 1 else grid(images, nrow, padding)
+    return Image.fromarray(canvas.permute(1, 2, 0).cpu().numpy())
 
 
 def display_grid(images: torch.Tensor, face_px: int, nrow: int | None = None, padding: int = 2) -> Image.Image:
     """uint8 N×3×H×W → a PIL grid (white padding) with every face resized to face_px, for display only.
 
-    Lanczos, chosen over nearest-neighbour after looking at both side by side: these are
-    photographs, and at 3–6× nearest-neighbour draws each pixel as a visible square that hides
-    the face behind a mosaic, and at non-integer factors (1.5×) repeats some rows and not
-    others; Lanczos keeps edges sharp and reads as a photo at any factor. Each face is
+    Lanczos, not nearest-neighbour: these are photographs, and at 3–6× nearest-neighbour draws
+    each pixel as a visible square that hides the face behind a mosaic, and at non-integer
+    factors (1.5×) repeats some rows and not others; Lanczos keeps edges sharp and reads as a
+    photo at any factor. Each face is
     resized on its own so the white padding never rings into it. The native pixels stay
     available through `to_pil`.
     """

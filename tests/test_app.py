@@ -222,6 +222,7 @@ def test_bad_files_are_reported_and_the_rest_still_served(tiny_checkpoints):
     assert gallery.names == ["dcgan", "wgan"]
     assert len(gallery.problems) == 1 and "broken.safetensors" in gallery.problems[0]
     entry = gallery.models["dcgan"]
+    assert not entry.curves_file.exists()  # drawn when a page first asks for it, not while the studio starts
     assert entry.curves and entry.curves.exists() and [step for _, step in entry.progress] == [5]
     assert "| generator steps | 100 |" in entry.describe() and "| 生成器步数 | 100 |" in entry.describe("zh")
     assert entry.label() == "dcgan (DCGAN, 100 steps)" and entry.label("zh") == "dcgan (DCGAN, 100 步)"

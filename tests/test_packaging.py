@@ -58,6 +58,7 @@ def test_the_wheel_holds_the_package_and_nothing_else(wheel):
     names = set(wheel.namelist())
     shipped = {n for n in names if not n.startswith(f"facegan-{facegan.__version__}.dist-info/")}
     assert shipped == package_files()  # modules and any data files beside them; no tests, checkpoints, scripts
+    assert "facegan/templates/model_card.md" in shipped  # data files travel too, not only modules
 
 
 def test_every_command_line_is_a_console_script(wheel):

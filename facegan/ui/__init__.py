@@ -30,8 +30,8 @@ from .samples import Samples, grid_face_px
 
 __all__ = ["MAX_SEED", "Checks", "Studio", "build", "create_app", "grid_face_px", "launch"]
 
-# Gradio marks every <img> loading="lazy", so the About tab's curves and progress grids below the
-# fold stayed blank for a visitor who scrolled fast. Turn each one eager as soon as it appears.
+# Gradio marks every <img> loading="lazy": the About tab's curves and progress grids below the fold
+# would wait to be scrolled to. Turn each one eager as soon as it appears.
 EAGER_IMAGES = """<script>
 new MutationObserver(() => document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = "eager"; }))
   .observe(document.documentElement, {childList: true, subtree: true});
@@ -63,7 +63,7 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
                 with gr.Tab(t("tab.edit"), id="edit"):
                     edit.tab(studio, demo, choices)
                 with gr.Tab(t("tab.about"), id="about", elem_id="about"):
-                    about.tab(gallery)
+                    about.tab(gallery, demo)
             with gr.Tab(t("tab.lab"), id="lab", elem_id="lab"):
                 lab.tab(Lab(), demo)
     return demo

@@ -1,22 +1,59 @@
-"""What every tab shares: the input checks in the visitor's language, and the handlers' base over the gallery.
+"""What the face tabs share: their number ranges, the input checks in the visitor's language, and the
+handlers' base over the gallery.
 
-Every handler validates its inputs the same way: a value that can be repaired is
-clamped with a gr.Warning saying so, one that cannot raises gr.Error.
+One rule for every face tab and endpoint: a number outside its range is clamped to the range with a
+gr.Warning saying so (the nearest allowed value is what was meant); what cannot be repaired (no number at
+all, an unknown model or method, a model without edit directions) is refused with a gr.Error.
 """
 
 from __future__ import annotations
 
 import math
+import random
+from dataclasses import dataclass
 
 import gradio as gr
 import torch
 
+from ..editing import STEPS
 from ..sampling import seeded_noise, truncate
 from .gallery import Entry, Gallery
 from .i18n import text
 
 MAX_SEED = 2**32 - 1
 STRIP_FACE_PX = 96  # each face of a strip (interpolation frames, edit walks), shown large
+
+
+@dataclass(frozen=True)
+class Range:
+    """A face-tab number: its slider's bounds and step, and the bounds its endpoint clamps to."""
+
+    low: float
+    high: float
+    step: float
+    integer: bool = False
+
+
+RANGES = {
+    "seed": Range(0, MAX_SEED, 1, integer=True),
+    "truncation": Range(0.1, 1.0, 0.05),
+    "faces": Range(1, 64, 1, integer=True),  # the Samples grid
+    "faces_per_model": Range(1, 16, 1, integer=True),  # Compare
+    "t": Range(0.0, 1.0, 0.01),  # where on the interpolation walk
+    "frames": Range(2, 16, 1, integer=True),  # the interpolation strip
+    "edit_steps": Range(-max(STEPS), max(STEPS), 0.1),  # ±3 steps: z's spread along a direction, 3 std devs
+}
+
+
+def slider(name: str, value: float, label, **options) -> gr.Slider:
+    """The slider of RANGES[name]."""
+    r = RANGES[name]
+    return gr.Slider(r.low, r.high, value=value, step=r.step, label=label, **options)
+
+
+def random_seed() -> int:
+    """What the 🎲 buttons put in a seed field."""
+    return random.randint(0, MAX_SEED)
 
 
 class Checks:
@@ -54,14 +91,19 @@ class Checks:
                             value=value, fixed=fixed, low=low, high=high))
         return int(fixed) if integer else fixed
 
+    def within(self, value, name: str, field: str) -> float:
+        """value clamped to RANGES[name], as clamp() does."""
+        r = RANGES[name]
+        return self.clamp(value, r.low, r.high, field, integer=r.integer)
+
     def seed(self, value, field: str = "field.seed") -> int:
-        return self.clamp(value, 0, MAX_SEED, field, integer=True)
+        return self.within(value, "seed", field)
 
 
 def seed_box(value: int, label, **options) -> gr.Number:
     """A seed field. Without a precision Gradio passes the value through as sent, so a non-numeric
-    seed from the API reaches `Checks.seed` and gets its message (Gradio's own rounding failed with
-    a generic "upstream exception"); the check rounds a fractional seed, saying so."""
+    seed from the API reaches `Checks.seed` and gets its message (Gradio's own rounding would answer
+    it with a generic "upstream exception"); the check rounds a fractional seed, saying so."""
     return gr.Number(value, precision=None, step=1, label=label, **options)
 
 

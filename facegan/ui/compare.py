@@ -6,10 +6,10 @@ import gradio as gr
 from PIL import Image
 
 from ..sampling import display_grid
-from .common import Checks, Handlers, seed_box
+from .common import Checks, Handlers, seed_box, slider
 from .i18n import language, t
 
-MAX_COMPARE, COMPARE_FACE_PX = 16, 128
+COMPARE_FACE_PX = 128
 
 
 class Compare(Handlers):
@@ -17,8 +17,8 @@ class Compare(Handlers):
         """The same latents through every model, at one face size whatever each model's resolution, captioned."""
         check = Checks(language(request))
         seed = check.seed(seed)
-        count = check.clamp(count, 1, MAX_COMPARE, "field.faces", integer=True)
-        scale = check.clamp(scale, 0.1, 1.0, "field.truncation")
+        count = check.within(count, "faces_per_model", "field.faces")
+        scale = check.within(scale, "truncation", "field.truncation")
         faces = {name: self.gallery.render(name, self._latent(name, seed, count, scale, check))
                  for name in self.gallery.models}
         return [(display_grid(faces[name], COMPARE_FACE_PX), entry.caption(check.lang))
@@ -28,8 +28,8 @@ class Compare(Handlers):
 def tab(studio: Compare, demo: gr.Blocks) -> None:
     with gr.Row():
         seed = seed_box(0, t("seed"))
-        count = gr.Slider(1, MAX_COMPARE, value=9, step=1, label=t("faces_per_model"))
-        scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label=t("truncation"))
+        count = slider("faces_per_model", 9, t("faces_per_model"))
+        scale = slider("truncation", 1.0, t("truncation"))
     side = gr.Gallery(label=t("same_latents"), columns=len(studio.gallery.names), height="auto", format="png",
                       object_fit="contain", elem_id="compare-gallery")
     gr.on([demo.load, seed.change, count.change, scale.change], studio.compare, [seed, count, scale], side,

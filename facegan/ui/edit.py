@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import random
 
 import gradio as gr
 import torch
@@ -11,11 +10,11 @@ from PIL import Image
 
 from ..editing import STEPS, Directions
 from ..sampling import display_grid
-from .common import MAX_SEED, STRIP_FACE_PX, Checks, Handlers, seed_box
+from .common import RANGES, STRIP_FACE_PX, Checks, Handlers, random_seed, seed_box, slider
 from .gallery import Entry
 from .i18n import language, t, text
 
-EDIT_FACE_PX, MAX_EDIT = 320, max(STEPS)  # edits reach ±3 steps: z's spread along a direction, 3 standard deviations
+EDIT_FACE_PX = 320
 MAX_YEARS = 120
 
 
@@ -35,7 +34,7 @@ class Edit(Handlers):
         """The face's own fitted age (rounded: the slider's whole years start there) and the age slider's range,
         what ±3 conditional steps reach, within 0–120 years. Without "keep fixed" the same years take fewer steps."""
         base = round(float(d.years(z)))
-        span = MAX_EDIT * d.years_per_step(conditional=True)
+        span = RANGES["edit_steps"].high * d.years_per_step(conditional=True)
         low, high = max(0, math.ceil(base - span)), min(MAX_YEARS, math.floor(base + span))
         return base, low, max(low, high)
 
@@ -70,8 +69,8 @@ class Edit(Handlers):
         check = Checks(language(request))
         entry, z = self._editable(name, seed, check)
         d = self._directions(entry, check)
-        age = check.clamp(age, -MAX_EDIT, MAX_EDIT, "field.age_steps")
-        gender = check.clamp(gender, -MAX_EDIT, MAX_EDIT, "field.gender_steps")
+        age = check.within(age, "edit_steps", "field.age_steps")
+        gender = check.within(gender, "edit_steps", "field.gender_steps")
         return self._edited(entry, d, z, age, gender, conditional, check)
 
     def edit_walk(self, name: str, seed, attribute: str, conditional: bool = True,
@@ -110,7 +109,7 @@ class Edit(Handlers):
         d = self._directions(entry, check)
         base, low, high = self._age_range(d, z)
         years = check.clamp(years, low, high, "field.age")
-        gender = check.clamp(gender, -MAX_EDIT, MAX_EDIT, "field.gender_steps")
+        gender = check.within(gender, "edit_steps", "field.gender_steps")
         return self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), gender, conditional,
                             check)
 
@@ -122,8 +121,7 @@ def tab(studio: Edit, demo: gr.Blocks, choices: list) -> None:
             seed = seed_box(0, t("seed"))
             lucky = gr.Button(t("random_seed"), size="sm")
             age = gr.Slider(0, MAX_YEARS, value=30, step=1, label=t("age"), info=t("age_info"), elem_id="age-slider")
-            gender = gr.Slider(-MAX_EDIT, MAX_EDIT, value=0, step=0.1, label=t("gender"), info=t("gender_info"),
-                               elem_id="gender-slider")
+            gender = slider("edit_steps", 0, t("gender"), info=t("gender_info"), elem_id="gender-slider")
             conditional = gr.Checkbox(True, label=t("conditional"), info=t("conditional_info"))
             along = gr.Radio([(t("along.age"), "age"), (t("along.gender"), "gender")], value="age",
                              label=t("walk_along"))
@@ -133,7 +131,7 @@ def tab(studio: Edit, demo: gr.Blocks, choices: list) -> None:
             reading = gr.Markdown(elem_id="edit-reading")
     strip = gr.Image(label=t("edit_walk"), type="pil", format="png", elem_id="edit-strip")
     gr.Markdown(t("edit.honesty"))
-    lucky.click(lambda: random.randint(0, MAX_SEED), None, seed, api_name=False)
+    lucky.click(random_seed, None, seed, api_name=False)
     gr.on([demo.load, model.change, seed.change], studio.edit_start, [model, seed, along, conditional],
           [age, gender, conditional, along, edited, reading, strip], api_name=False, trigger_mode="always_last")
     gr.on([age.input, gender.input, conditional.change], studio.edit_years, [model, seed, age, gender, conditional],

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import torch
@@ -16,6 +18,8 @@ from ..sampling import render
 from ..stats import plot_curves, read_metrics
 from .i18n import text
 
+_PYPLOT = threading.Lock()  # pyplot keeps global state: one figure drawn at a time, whichever handler asks
+
 
 @dataclass
 class Entry:
@@ -23,9 +27,22 @@ class Entry:
     path: Path
     generator: Generator
     meta: dict
-    curves: Path | None = None  # a PNG of the run's metrics, when the run left them
+    metrics: Path | None = None  # the run's metrics record, when the run left one
+    curves_file: Path | None = None  # where its plot goes
     progress: list[tuple[Path, int]] = field(default_factory=list)  # fixed-noise grids and their steps
     directions: Directions | None = None  # age/gender edit directions, when `facegan.editing fit` stored them
+
+    @cached_property
+    def curves(self) -> Path | None:
+        """A PNG of the run's metrics, drawn on first use (the About tab's), so start-up draws nothing."""
+        if self.metrics is None or self.curves_file is None:
+            return None
+        try:
+            with _PYPLOT:
+                plot_curves(read_metrics(self.metrics), self.curves_file, title=self.name)
+        except (ValueError, KeyError, OSError):
+            return None  # a damaged metrics file costs only the plot
+        return self.curves_file
 
     def label(self, lang: str = "en") -> str:
         """How the model is offered in a dropdown: file name, then what its metadata says."""
@@ -107,15 +124,10 @@ class Gallery:
         generator, meta = load_generator(path)
         generator = generator.to(memory_format=torch.channels_last).requires_grad_(False)
         name = path.stem if path.stem not in self.models else f"{path.stem} ({path.parent.name})"
-        entry = Entry(name, path, generator, meta, directions=directions_of(meta))
         metrics = record_paths(path)[0]
+        entry = Entry(name, path, generator, meta, directions=directions_of(meta), progress=progress_grids(path))
         if metrics.exists():
-            try:
-                entry.curves = self._plots / f"{len(self.models)}.png"
-                plot_curves(read_metrics(metrics), entry.curves, title=name)
-            except (ValueError, KeyError, OSError):
-                entry.curves = None  # a damaged metrics file costs only the plot
-        entry.progress = progress_grids(path)
+            entry.metrics, entry.curves_file = metrics, self._plots / f"{len(self.models)}.png"
         self.models[name] = entry
 
     @property

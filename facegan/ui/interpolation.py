@@ -12,11 +12,11 @@ import torch
 from PIL import Image
 
 from ..sampling import display_grid, gif_bytes, interpolate
-from .common import STRIP_FACE_PX, Checks, Handlers, seed_box
+from .common import STRIP_FACE_PX, Checks, Handlers, seed_box, slider
 from .gallery import Gallery
 from .i18n import language, t
 
-MAX_FRAMES, GIF_FRAMES = 16, 24
+GIF_FRAMES = 24
 GIF_LIFETIME_S = 600
 FACE_AT_T_PX, STRIP_ROW = 256, 8
 
@@ -29,7 +29,7 @@ class Interpolation(Handlers):
     def _walk(self, name, seed_a, seed_b, method, scale, check: Checks) -> tuple[torch.Tensor, torch.Tensor, str]:
         """The latents of seeds A and B, checked once; and a file-name-safe label of the walk."""
         seed_a, seed_b = check.seed(seed_a, "field.seed_a"), check.seed(seed_b, "field.seed_b")
-        scale = check.clamp(scale, 0.1, 1.0, "field.truncation")
+        scale = check.within(scale, "truncation", "field.truncation")
         if method not in ("slerp", "lerp"):
             raise check.error("msg.bad_method", method=method)
         a, b = (self._latent(name, seed, 1, scale, check)[0] for seed in (seed_a, seed_b))
@@ -39,7 +39,7 @@ class Interpolation(Handlers):
         """The face at t on the walk from seed A to seed B, shown large."""
         check = Checks(language(request))
         a, b, _ = self._walk(name, seed_a, seed_b, method, scale, check)
-        z = interpolate(a, b, [check.clamp(t, 0.0, 1.0, "field.t")], method)
+        z = interpolate(a, b, [check.within(t, "t", "field.t")], method)
         return display_grid(self.gallery.render(name, z), FACE_AT_T_PX, padding=0)
 
     def strip(self, name: str, seed_a, seed_b, method: str, frames, scale,
@@ -50,7 +50,7 @@ class Interpolation(Handlers):
         """
         check = Checks(language(request))
         a, b, label = self._walk(name, seed_a, seed_b, method, scale, check)
-        n = check.clamp(frames, 2, MAX_FRAMES, "field.frames", integer=True)
+        n = check.within(frames, "frames", "field.frames")
         ts = [i / (n - 1) for i in range(n)] + [i / (GIF_FRAMES - 1) for i in range(GIF_FRAMES)]
         images = self.gallery.render(name, interpolate(a, b, ts, method))
         for old in self.gif_dir.glob("*.gif"):  # Gradio serves its own copy; keep the folder small
@@ -69,14 +69,14 @@ def tab(studio: Interpolation, demo: gr.Blocks, choices: list) -> None:
         seed_a = seed_box(1, t("seed_a"))
         seed_b = seed_box(2, t("seed_b"))
         method = gr.Radio(["slerp", "lerp"], value="slerp", label=t("path"))
-        scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label=t("truncation"))
+        scale = slider("truncation", 1.0, t("truncation"))
     with gr.Row():
         with gr.Column(scale=1, min_width=FACE_AT_T_PX + 24):
-            t_slider = gr.Slider(0.0, 1.0, value=0.5, step=0.01, label=t("t"), elem_id="t-slider")
+            t_slider = slider("t", 0.5, t("t"), elem_id="t-slider")
             face = gr.Image(label=t("face_at_t"), type="pil", format="png", height=FACE_AT_T_PX + 48,
                             elem_id="interp-face")
         with gr.Column(scale=3):
-            frames = gr.Slider(2, MAX_FRAMES, value=8, step=1, label=t("frames"))
+            frames = slider("frames", 8, t("frames"))
             strip = gr.Image(label=t("strip"), type="pil", format="png", elem_id="interp-strip")
             gif = gr.File(label=t("gif"))
     walk = [model, seed_a, seed_b, method]

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import random
-
 import gradio as gr
 from PIL import Image
 
 from ..sampling import display_grid, grid_columns, to_pil
-from .common import MAX_SEED, Checks, Handlers, seed_box
+from .common import Checks, Handlers, random_seed, seed_box, slider
 from .i18n import language, t
 
-MAX_FACES = 64
 SAMPLES_PANEL, MAX_FACE_PX = 784, 384  # display sizes (px): faces are upscaled by `display_grid`
 
 
@@ -27,8 +24,8 @@ class Samples(Handlers):
         The same seed always gives the same faces.
         """
         check = Checks(language(request))
-        seed, count = check.seed(seed), check.clamp(count, 1, MAX_FACES, "field.faces", integer=True)
-        scale = check.clamp(scale, 0.1, 1.0, "field.truncation")
+        seed, count = check.seed(seed), check.within(count, "faces", "field.faces")
+        scale = check.within(scale, "truncation", "field.truncation")
         faces = self.gallery.render(name, self._latent(name, seed, count, scale, check))
         return display_grid(faces, grid_face_px(count)), to_pil(faces)
 
@@ -39,14 +36,14 @@ def tab(studio: Samples, demo: gr.Blocks, choices: list) -> None:
             model = gr.Dropdown(choices, value=choices[0][1], label=t("model"))
             seed = seed_box(0, t("seed"))
             lucky = gr.Button(t("random_seed"), size="sm", elem_id="random-seed")
-            count = gr.Slider(1, MAX_FACES, value=16, step=1, label=t("faces"))
-            scale = gr.Slider(0.1, 1.0, value=1.0, step=0.05, label=t("truncation"))
+            count = slider("faces", 16, t("faces"))
+            scale = slider("truncation", 1.0, t("truncation"))
             with gr.Accordion(t("native"), open=False):
                 native = gr.Image(label=t("native_grid"), type="pil", format="png", buttons=["download"],
                                   elem_id="samples-native")
         with gr.Column(scale=3, min_width=SAMPLES_PANEL + 24):
             grid = gr.Image(label=t("samples"), type="pil", format="png", height=SAMPLES_PANEL + 16,
                             buttons=["download", "fullscreen"], elem_id="samples-grid")
-    lucky.click(lambda: random.randint(0, MAX_SEED), None, seed, api_name="random_seed")
+    lucky.click(random_seed, None, seed, api_name="random_seed")
     gr.on([demo.load, model.change, seed.change, count.change, scale.change], studio.samples,
           [model, seed, count, scale], [grid, native], api_name="samples", trigger_mode="always_last")
