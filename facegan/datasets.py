@@ -81,18 +81,18 @@ def _read_members(archive: Path, wanted: Callable[[str], str | None]) -> dict[st
         if out is not None and out not in chosen:
             chosen[out] = read()
 
-    if zipfile.is_zipfile(archive):
-        with zipfile.ZipFile(archive) as zf:
-            for info in zf.infolist():
-                if not info.is_dir():
-                    keep(info.filename, lambda info=info: zf.read(info))
-        return chosen
     try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    if not info.is_dir():
+                        keep(info.filename, lambda info=info: zf.read(info))
+            return chosen
         with tarfile.open(archive) as tf:
             for info in tf:
                 if info.isfile():
                     keep(info.name, lambda info=info: tf.extractfile(info).read())
-    except (tarfile.TarError, EOFError, OSError) as error:
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, OSError) as error:
         raise PrepareError(f"{archive} is not a whole .tar, .tar.gz or .zip archive ({error})") from error
     return chosen
 

@@ -247,6 +247,25 @@ def test_no_checkpoints_gives_a_message(tmp_path):
     assert "未找到生成器" in page_text(demo, "zh") and "未找到检查点文件夹" in page_text(demo, "zh")
 
 
+def test_the_face_tabs_sliders_and_endpoints_share_one_range_table(tiny_checkpoints):
+    import gradio as gr
+
+    from facegan.ui import Checks, create_app
+    from facegan.ui.common import RANGES
+
+    sliders = {"faces": "faces", "truncation": "truncation", "t": "t", "frames": "frames",
+               "faces_per_model": "faces_per_model", "gender": "edit_steps"}  # label key → range
+    seen = set()
+    for block in create_app(tiny_checkpoints).blocks.values():
+        if isinstance(block, gr.Slider) and getattr(block.label, "key", None) in sliders:
+            r = RANGES[sliders[block.label.key]]
+            assert (block.minimum, block.maximum, block.step) == (r.low, r.high, r.step), block.label.key
+            seen.add(block.label.key)
+    assert seen == sliders.keys()
+    with pytest.warns(UserWarning, match=r"truncation 7 was changed to 1\.0"):  # the endpoint clamps to the same
+        assert Checks().within(7, "truncation", "field.truncation") == RANGES["truncation"].high
+
+
 def test_both_languages_have_the_same_strings_and_placeholders():
     import string
 
