@@ -2,6 +2,7 @@
 
     python -m facegan.lab claims [--seeds 5] [--steps 2000] [--d-steps 3000] [--out docs/lab]
     python -m facegan.lab run --objective wgan-gp --distribution ring [--steps 2000] [--json out.json]
+    python -m facegan.lab bench --suite pacgan|unrolled|gan_toy|tutorial [--trials 3] [--steps S] [--out docs/lab]
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ..cli import run as run_cli
 from .claims import MIXTURES, claims_table, loss_vs_progress, mode_collapse, objective_runs, vanishing_gradient
 from .config import MAX_STEPS, OBJECTIVES, LabConfig
 from .runs import history_run
+from .suites import SUITES
 from .targets import DISTRIBUTIONS, LabError
 
 
@@ -36,12 +38,46 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--steps", type=int, default=LabConfig.steps)
     one.add_argument("--seed", type=int, default=0)
     one.add_argument("--json", type=Path, help="also write the measurements here")
+    bench = sub.add_parser("bench", help="a published benchmark suite: one table beside the paper's, JSON, figure")
+    bench.add_argument("--suite", required=True, help=f"one of {', '.join(SUITES)}")
+    bench.add_argument("--trials", type=int, default=3, help="trials (seeds) per objective and data set (default 3)")
+    bench.add_argument("--steps", type=int, help="generator steps per run (default: the suite's stated fraction)")
+    bench.add_argument("--objectives", help="comma-separated; default: all of the suite's")
+    bench.add_argument("--distributions", help="comma-separated; default: all of the suite's")
+    bench.add_argument("--out", type=Path, default=Path("docs/lab"), help="folder for bench-SUITE.json and .png")
     return p
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+def bench_main(args: argparse.Namespace) -> int:
+    from .bench import check, figure, run_suite, table
+
+    objectives, distributions = _names(args.objectives), _names(args.distributions)
+    suite = check(args.suite, args.trials, args.steps, objectives, distributions)
+    steps = args.steps or suite.steps
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path, figure_path = args.out / f"bench-{suite.name}.json", args.out / f"bench-{suite.name}.png"
+    started = time.perf_counter()
+    result = run_suite(suite, args.trials, steps, objectives, distributions,
+                       progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True), out=json_path)
+    result["seconds"] = round(time.perf_counter() - started)
+    json_path.write_text(json.dumps(result) + "\n")
+    figure(result, figure_path)
+    print(table(result))
+    print(f"{suite.paper}: {steps:,} generator steps per run ({steps / suite.full_steps:.1%} of the paper's "
+          f"{suite.full_steps:,}), {args.trials} trials, {suite.samples:,} samples; {result['seconds']} s; "
+          f"{json_path}, {figure_path}")
+    return 0
 
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "bench":
+        return bench_main(args)
     if not 1 <= args.steps <= MAX_STEPS:
         raise UsageError(f"--steps must be from 1 to {MAX_STEPS:,}")
     if args.command == "run":
