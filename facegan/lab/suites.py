@@ -82,7 +82,7 @@ SUITES = {s.name: s for s in (
     Suite("unrolled", "Metz et al. 2017, Unrolled GAN", ("unrolled-ring",), _FIXES,
           dict(z_dim=256, g_width=128, g_depth=2, d_width=128, d_depth=1, optimizer="adam", lr_g=1e-4, lr_d=1e-4,
                beta1=0.5, beta2=0.999, d_steps=1, batch=512),
-          full_steps=25_000, steps=2_000, recipes=TOY_WGAN,
+          full_steps=25_000, steps=5_000, recipes=TOY_WGAN,
           quoted=(Quoted(_VEEGAN_SOURCE, "gan", "unrolled-ring", 1, 0.993),
                   Quoted(_VEEGAN_SOURCE, "unrolled", "unrolled-ring", 7.6, 0.356))),
     Suite("gan_toy", "Gulrajani et al. 2017, WGAN-GP (gan_toy.py)", ("toy-8gaussians", "toy-25gaussians",
