@@ -260,6 +260,33 @@ penalty on random mixes of real and generated faces instead of clipping:
     "msg.lab_time": "Stopped after {seconds} s at generator step {step:,}: press Run to go on.",
     "msg.lab_claim_steps": "The claim runs {cap:,} generator steps, not {steps:,}, to stay quick.",
     "msg.lab_no_modes": "Claim c counts modes: choose the ring, the grid or the Gaussian.",
+    # --- the Lab: the field's fixes, and claim c on the literature's settings ---
+    "lab.obj.lsgan": "LSGAN, least squares",
+    "lab.obj.hinge": "GAN, hinge loss",
+    "lab.obj.gan-r1": "GAN + R1 penalty on real data",
+    "lab.obj.gan-sn": "GAN + spectral normalisation of D",
+    "lab.obj.pacgan2": "PacGAN2 (D sees 2 samples at once)",
+    "lab.obj.pacgan4": "PacGAN4 (D sees 4 samples at once)",
+    "lab.obj.unrolled": "Unrolled GAN (G looks 5 D steps ahead)",
+    "lab.lit.intro": "### Claim c on the literature's settings\nThe published 2-D mode-collapse benchmarks, each "
+                     "trained as its paper's code sets it (data, nets, optimiser, batch) and counted as the paper "
+                     "counts: a sample is of high quality within 3σ of a mode, a mode is captured when one "
+                     "high-quality sample lies nearest to it, and the reverse KL compares the samples per mode with "
+                     "an even share. Measured beforehand with `python -m facegan.lab bench` on a CPU, over a stated "
+                     "fraction of each paper's schedule; the papers' own rows are marked as quoted.",
+    "lab.lit.suite": "Benchmark",
+    "lab.lit.suite.pacgan": "PacGAN (ring σ 0.01, 5×5 grid)",
+    "lab.lit.suite.unrolled": "Unrolled GAN (ring of radius 2)",
+    "lab.lit.suite.gan_toy": "WGAN-GP's toy data (3×512 nets)",
+    "lab.lit.suite.tutorial": "The Lab's ring and grid, face recipes",
+    "lab.lit.show": "Show the measured results",
+    "lab.lit.setting": "**{paper}**: {steps:,} generator steps per run ({share:.1%} of the paper's schedule), "
+                       "{trials} trials each.",
+    "lab.lit.row": "On **{data}**: the GAN captured **{gan:.1f}** of {total} modes ({gan_q:.0%} of samples of high "
+                   "quality); the most were captured by **{best}**: **{best_modes:.1f}** ({best_q:.0%}).",
+    "lab.lit.quoted": "Quoted from {source}: the GAN captured {modes:g} of {total}.",
+    "msg.lab_lit_missing": "No measured results for the {suite} suite yet: run `python -m facegan.lab bench "
+                           "--suite {suite}`.",
 }
 
 ZH: dict[str, str] = {
@@ -464,6 +491,29 @@ ZH: dict[str, str] = {
     "msg.lab_time": "运行 {seconds} 秒后在生成器第 {step:,} 步停止：点击运行继续。",
     "msg.lab_claim_steps": "为保持快速，该论断运行 {cap:,} 个生成器步，而不是 {steps:,} 个。",
     "msg.lab_no_modes": "论断 c 统计模式数：请选择环、网格或单个高斯。",
+    # --- 实验室：领域中的改进方法，以及文献设置下的论断 c ---
+    "lab.obj.lsgan": "LSGAN，最小二乘",
+    "lab.obj.hinge": "GAN，合页损失",
+    "lab.obj.gan-r1": "GAN + 真实数据上的 R1 惩罚",
+    "lab.obj.gan-sn": "GAN + 判别器谱归一化",
+    "lab.obj.pacgan2": "PacGAN2（判别器一次看 2 个样本）",
+    "lab.obj.pacgan4": "PacGAN4（判别器一次看 4 个样本）",
+    "lab.obj.unrolled": "展开 GAN（生成器向前看 5 步判别器）",
+    "lab.lit.intro": "### 文献设置下的论断 c\n已发表的二维模式崩溃基准，每个都按其论文代码的设置训练（数据、网络、"
+                     "优化器、批大小），并按论文的方式计数：落在某个模式 3σ 以内的样本为高质量样本；若至少有一个高质量"
+                     "样本以某模式为最近模式，则该模式被捕获；反向 KL 比较每个模式的样本数与均匀分配。结果事先在 CPU 上"
+                     "用 `python -m facegan.lab bench` 测得，训练步数为各论文计划中注明的一部分；论文自己的数据行标为引用。",
+    "lab.lit.suite": "基准",
+    "lab.lit.suite.pacgan": "PacGAN（σ 0.01 的环，5×5 网格）",
+    "lab.lit.suite.unrolled": "展开 GAN（半径为 2 的环）",
+    "lab.lit.suite.gan_toy": "WGAN-GP 的玩具数据（3×512 网络）",
+    "lab.lit.suite.tutorial": "实验室的环与网格，人脸模型的配方",
+    "lab.lit.show": "显示测得的结果",
+    "lab.lit.setting": "**{paper}**：每次训练 {steps:,} 个生成器步（论文计划的 {share:.1%}），每项 {trials} 次试验。",
+    "lab.lit.row": "在 **{data}** 上：GAN 捕获了 {total} 个模式中的 **{gan:.1f}** 个（高质量样本占 {gan_q:.0%}）；"
+                   "捕获最多的是 **{best}**：**{best_modes:.1f}** 个（{best_q:.0%}）。",
+    "lab.lit.quoted": "引自 {source}：GAN 捕获了 {total} 个模式中的 {modes:g} 个。",
+    "msg.lab_lit_missing": "{suite} 基准尚无测得的结果：请运行 `python -m facegan.lab bench --suite {suite}`。",
 }
 
 # Language code → strings. "zh" also covers zh-CN, zh-SG… (the browser falls back from zh-CN to zh).

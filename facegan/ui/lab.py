@@ -21,6 +21,7 @@ from PIL import Image
 
 from .. import lab
 from ..lab import view as labview
+from . import lab_literature
 from .common import Checks, seed_box
 from .i18n import language, phrase, t, text
 
@@ -416,5 +417,6 @@ def tab(handlers: Lab, demo: gr.Blocks) -> None:
     for which, button in claim_buttons.items():
         button.click(getattr(handlers, f"claim_{which}"), knobs, [figure, sentence, result],
                      api_name=f"lab_claim_{which}", trigger_mode="once", **LONG)
+    lab_literature.tab()
     api_picture, api_json = gr.Image(visible=False, type="pil", format="png"), gr.JSON(visible=False)
     gr.Button(visible=False).click(handlers.run_api, knobs, [api_picture, api_json], api_name="lab_run", **LONG)
