@@ -93,6 +93,12 @@ def _cell(mean: float, error: float, fmt: str) -> str:
     return "–" if math.isnan(mean) else f"{mean:{fmt}} ± {error:{fmt}}"
 
 
+def _undefined(runs: list[dict]) -> str:
+    """A note where some trials had no high-quality sample, so no reverse KL."""
+    missing = sum(1 for r in runs if not math.isfinite(r["final"].get("reverse_kl", math.nan)))
+    return f" ({missing} of {len(runs)} undefined)" if missing and missing < len(runs) else ""
+
+
 def table(result: dict) -> str:
     """Markdown: one row per objective × data set, mean ± s.e. over trials, then the papers' rows, quoted."""
     rows = ["| objective | data | modes | high quality | reverse KL | exact W1 | trials |",
@@ -103,7 +109,8 @@ def table(result: dict) -> str:
         modes = _cell(*summary(runs, "modes"), ".1f")
         quality = _cell(*(100 * v for v in summary(runs, "high_quality")), ".1f")
         rows.append(f"| {objective} | {distribution} | {modes}{'' if centers is None else f' / {len(centers)}'} | "
-                    f"{quality}{'%' if quality != '–' else ''} | {_cell(*summary(runs, 'reverse_kl'), '.2f')} | "
+                    f"{quality}{'%' if quality != '–' else ''} | {_cell(*summary(runs, 'reverse_kl'), '.2f')}"
+                    f"{_undefined(runs)} | "
                     f"{_cell(*summary(runs, 'w1'), '.3f')} | {len(runs)} |")
     for q in result["quoted"]:
         quality = "–" if q["high_quality"] is None else f"{100 * q['high_quality']:.1f}%"
@@ -124,7 +131,7 @@ def figure(result: dict, path: Path | None = None):
     from .view import _figure, _save
 
     keys = list(result["runs"])
-    strips = [k for k in keys if result["runs"][k][0]["strip"]][:4]
+    strips = strip_keys(result)
     plt, fig = _figure(width=max(10, 0.9 * len(keys) + 4), height=4.2 + 2.2 * len(strips))
     grid = fig.add_gridspec(2 + len(strips), 3, height_ratios=[3, 0.2] + [2] * len(strips))
     for column, (key, label) in enumerate((("modes", "modes captured"), ("high_quality", "high quality"))):
@@ -155,10 +162,29 @@ def figure(result: dict, path: Path | None = None):
             ax.scatter(points[:, 0], points[:, 1], s=1, color="tab:purple", alpha=0.5)
             if centers is not None:
                 ax.scatter(centers[:, 0], centers[:, 1], s=12, marker="+", color="tab:green")
+                reach = 1.25 * np.abs(centers).max()
+                ax.set_xlim(-reach, reach)
+                ax.set_ylim(-reach, reach)
+            ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"{key if i == 0 else ''} step {shot['step']:,}", fontsize=6)
     return _save(plt, fig, path)
+
+
+def strip_keys(result: dict) -> list[str]:
+    """The runs whose snapshots the figure shows: per data set the GAN and the objective that captured the
+    most modes (the first two objectives where modes are not counted)."""
+    by_data: dict[str, list[str]] = {}
+    for key in result["runs"]:
+        by_data.setdefault(key.split(" · ")[1], []).append(key)
+    chosen = []
+    for keys in by_data.values():
+        others = [k for k in keys if not k.startswith("gan · ")]
+        best = max(others, key=lambda k: np.nan_to_num(summary(result["runs"][k], "modes")[0], nan=-1),
+                   default=None)
+        chosen += [k for k in keys if k.startswith("gan · ")][:1] + ([best] if best else [])
+    return chosen[:6]
 
 
 def check(suite: str, trials: int, steps: int | None, objectives: Sequence[str] | None,
