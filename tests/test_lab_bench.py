@@ -160,6 +160,11 @@ def test_bench_prints_one_table_beside_the_papers_and_writes_json_and_figure(tmp
     assert [r["trial"] for r in runs_] == [0, 1] and runs_[0]["strip"] and not runs_[1]["strip"]
     assert runs_[0]["final"]["step"] == 3 and set(runs_[0]["final"]) >= {"modes", "high_quality", "reverse_kl", "w1"}
     assert (tmp_path / "bench-unrolled.png").stat().st_size > 10_000
+    # Run again with more trials: the measured ones are kept, only the missing one runs.
+    assert lab.cli(["bench", "--suite", "unrolled", "--trials", "3", "--steps", "3", "--objectives", "gan",
+                    "--out", str(tmp_path)]) == 0
+    again = json.loads((tmp_path / "bench-unrolled.json").read_text())["runs"]["gan · unrolled-ring"]
+    assert again[:2] == runs_ and again[2]["trial"] == 2
 
 
 @pytest.mark.parametrize("argv, message", [

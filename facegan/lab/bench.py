@@ -64,17 +64,23 @@ def run_suite(suite: Suite, trials: int, steps: int, objectives: Sequence[str] |
               distributions: Sequence[str] | None = None,
               progress: Callable[[str], None] | None = None, out: Path | None = None) -> dict:
     """Every chosen objective × data set over trials; written to out (JSON) after every run, so that a long
-    suite stopped early keeps what it measured."""
+    suite stopped early keeps what it measured. Runs already in out, measured with the same steps, are kept
+    and not run again: a suite can be run in parts, or resumed."""
     result = {"suite": suite.name, "paper": suite.paper, "steps": steps, "full_steps": suite.full_steps,
               "trials": trials, "samples": suite.samples, "runs": {},
               "quoted": [q.__dict__ for q in suite.quoted]}
+    if out and out.is_file():
+        before = json.loads(out.read_text())
+        if (before.get("suite"), before.get("steps")) == (suite.name, steps):
+            result["runs"] = before["runs"]
     for distribution in distributions or suite.distributions:
         for objective in objectives or suite.objectives:
             key = f"{objective} · {distribution}"
-            for trial in range(trials):
+            done = result["runs"].setdefault(key, [])
+            for trial in range(len(done), trials):
                 if progress:
                     progress(f"{key} trial {trial}")
-                result["runs"].setdefault(key, []).append(one_run(suite, objective, distribution, trial, steps))
+                done.append(one_run(suite, objective, distribution, trial, steps))
                 if out:
                     out.write_text(json.dumps(result) + "\n")
     return result
