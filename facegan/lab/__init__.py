@@ -12,6 +12,8 @@ the generator's gradient is.
     nets      the MLPs
     runs      a run: stepped, measured, pictured
     claims    the tutorial's three claims as experiments
+    suites    the published 2-D benchmarks, set as their papers' code sets them
+    bench     the suites run and tabled beside the papers' numbers
     view      the pictures (numpy and PIL live, matplotlib for the claims' figures)
     commands  `python -m facegan.lab`
 
