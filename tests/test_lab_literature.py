@@ -34,7 +34,7 @@ def test_a_measured_suite_shows_its_figure_table_and_reading(measured):
     picture, table, reading = lab_literature.show("unrolled", ENGLISH)
     assert picture.size == (20, 10)
     assert "| gan | unrolled-ring | 1.5 ± 0.5 / 8 | 85.0 ± 5.0% |" in table and "(quoted: VEEGAN table 1)" in table
-    assert "(2.0% of the paper's schedule)" in reading
+    assert "(2.0% of the full schedule)" in reading
     assert "the GAN captured **1.5** of 8 modes (85%" in reading
     assert "**Unrolled GAN (G looks 5 D steps ahead)**: **7.5** (65%)" in reading
     assert "Quoted from VEEGAN table 1: the GAN captured 1 of 8." in reading

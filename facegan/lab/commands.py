@@ -67,7 +67,7 @@ def bench_main(args: argparse.Namespace) -> int:
     json_path.write_text(json.dumps(result) + "\n")
     figure(result, figure_path)
     print(table(result))
-    print(f"{suite.paper}: {steps:,} generator steps per run ({steps / suite.full_steps:.1%} of the paper's "
+    print(f"{suite.paper}: {steps:,} generator steps per run ({steps / suite.full_steps:.1%} of the full "
           f"{suite.full_steps:,}), {args.trials} trials, {suite.samples:,} samples; {result['seconds']} s; "
           f"{json_path}, {figure_path}")
     return 0

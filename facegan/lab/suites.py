@@ -49,7 +49,7 @@ class Suite:
     distributions: tuple[str, ...]
     objectives: tuple[str, ...]
     settings: dict  # every objective's: data aside, nets, optimiser, batch
-    full_steps: int  # the paper's schedule in generator steps
+    full_steps: int  # the full schedule in generator steps: the paper's (the tutorial: the Lab's run)
     steps: int  # what `bench` runs by default: the fraction of full_steps that fits on a small CPU
     recipes: dict = field(default_factory=dict)  # objectives trained with their own optimiser (the WGANs)
     quoted: tuple[Quoted, ...] = ()

@@ -280,7 +280,7 @@ penalty on random mixes of real and generated faces instead of clipping:
     "lab.lit.suite.gan_toy": "WGAN-GP's toy data (3×512 nets)",
     "lab.lit.suite.tutorial": "The Lab's ring and grid, face recipes",
     "lab.lit.show": "Show the measured results",
-    "lab.lit.setting": "**{paper}**: {steps:,} generator steps per run ({share:.1%} of the paper's schedule), "
+    "lab.lit.setting": "**{paper}**: {steps:,} generator steps per run ({share:.1%} of the full schedule), "
                        "{trials} trials each.",
     "lab.lit.row": "On **{data}**: the GAN captured **{gan:.1f}** of {total} modes ({gan_q:.0%} of samples of high "
                    "quality); the most were captured by **{best}**: **{best_modes:.1f}** ({best_q:.0%}).",
@@ -509,7 +509,7 @@ ZH: dict[str, str] = {
     "lab.lit.suite.gan_toy": "WGAN-GP 的玩具数据（3×512 网络）",
     "lab.lit.suite.tutorial": "实验室的环与网格，人脸模型的配方",
     "lab.lit.show": "显示测得的结果",
-    "lab.lit.setting": "**{paper}**：每次训练 {steps:,} 个生成器步（论文计划的 {share:.1%}），每项 {trials} 次试验。",
+    "lab.lit.setting": "**{paper}**：每次训练 {steps:,} 个生成器步（完整计划的 {share:.1%}），每项 {trials} 次试验。",
     "lab.lit.row": "在 **{data}** 上：GAN 捕获了 {total} 个模式中的 **{gan:.1f}** 个（高质量样本占 {gan_q:.0%}）；"
                    "捕获最多的是 **{best}**：**{best_modes:.1f}** 个（{best_q:.0%}）。",
     "lab.lit.quoted": "引自 {source}：GAN 捕获了 {total} 个模式中的 {modes:g} 个。",
