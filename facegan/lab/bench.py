@@ -22,7 +22,7 @@ from .targets import LabError, target
 
 CURVE_POINTS = 10  # measurements over a run: modes against steps
 STRIP = 6  # snapshots in the strip of the first trial's run
-STRIP_POINTS = 500  # generated points kept per snapshot
+STRIP_POINTS = 300  # generated points kept per snapshot
 EVAL_SEED = 2**42  # the measuring noise and real points, apart from every run's training stream
 MAX_TRIALS = 20
 W1_POINTS = 1000  # the exact W1 between this many generated and real points (2,500 each take seconds)
@@ -51,7 +51,7 @@ def one_run(suite: Suite, objective: str, distribution: str, trial: int, steps: 
         if mark in marks:
             curve.append(metrics)
         if trial == 0 and mark in shots:
-            strip.append({"step": run.step, "points": np.round(fake[:STRIP_POINTS], 4).tolist()})
+            strip.append({"step": run.step, "points": np.round(fake[:STRIP_POINTS], 3).tolist()})
         if run.diverged:
             break
     real = run.target.sample(W1_POINTS, torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
