@@ -9,21 +9,30 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.func import functional_call
 
-MODES = ("dcgan", "wgan", "wgan-gp")
+MODES = ("dcgan", "wgan", "wgan-gp")  # the face trainer's objectives
+# The forms discriminator_loss and generator_loss know: sigmoid + BCE, critic scores, least squares, hinge.
+LOSSES = ("dcgan", "wgan", "lsgan", "hinge")
 
 
 def discriminator_loss(mode: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """DCGAN: BCE-with-logits on real=1, fake=0. WGAN(-GP): E[D(fake)] - E[D(real)]."""
+    """DCGAN: BCE-with-logits on real=1, fake=0. WGAN(-GP): E[D(fake)] - E[D(real)].
+    LSGAN (Mao et al. 2017, a=0, b=c=1): ½E[(D(real) - 1)²] + ½E[D(fake)²].
+    Hinge (Lim & Ye 2017; Miyato et al. 2018): E[max(0, 1 - D(real))] + E[max(0, 1 + D(fake))]."""
     real_scores, fake_scores = real_scores.float(), fake_scores.float()
     if mode == "dcgan":
         # softplus(-x) = -log(sigmoid(x)): BCE without a saturating sigmoid layer.
         return F.softplus(-real_scores).mean() + F.softplus(fake_scores).mean()
+    if mode == "lsgan":
+        return 0.5 * (real_scores - 1).square().mean() + 0.5 * fake_scores.square().mean()
+    if mode == "hinge":
+        return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
     return fake_scores.mean() - real_scores.mean()
 
 
 def generator_loss(mode: str, fake_scores: torch.Tensor, saturating: bool = False) -> torch.Tensor:
-    """DCGAN: the non-saturating -log D(G(z)). WGAN(-GP): -E[D(G(z))].
+    """DCGAN: the non-saturating -log D(G(z)). WGAN(-GP) and hinge: -E[D(G(z))]. LSGAN: ½E[(D(G(z)) - 1)²].
 
     saturating (DCGAN only): the original minimax form, minimising log(1 - D(G(z))), whose
     gradient vanishes once D rejects the fakes confidently (shown in the Lab; never used for faces).
@@ -32,6 +41,8 @@ def generator_loss(mode: str, fake_scores: torch.Tensor, saturating: bool = Fals
     if mode == "dcgan":
         # log(1 - sigmoid(x)) = -softplus(x)
         return -F.softplus(fake_scores).mean() if saturating else F.softplus(-fake_scores).mean()
+    if mode == "lsgan":
+        return 0.5 * (fake_scores - 1).square().mean()
     return -fake_scores.mean()
 
 
@@ -46,11 +57,24 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
     """
     if alpha is None:
         alpha = torch.rand(real.shape[0], *(1,) * (real.ndim - 1), device=real.device)
-    interpolates = torch.lerp(real.float(), fake.float(), alpha).requires_grad_(True)
-    with torch.autocast(real.device.type, enabled=False):
-        scores = critic(interpolates)
-        (grads,) = torch.autograd.grad(scores.sum(), interpolates, create_graph=True)
+    grads = _input_gradients(critic, torch.lerp(real.float(), fake.float(), alpha))
     return (grads.flatten(1).norm(2, dim=1) - 1).square().mean()
+
+
+def r1_penalty(critic: nn.Module, real: torch.Tensor) -> torch.Tensor:
+    """Mescheder et al.'s (2018) R1: E[‖∇D(x)‖₂²] on real data only, in fp32; the caller weighs it by γ/2.
+
+    It pushes D's gradient towards zero where the data is, so that D stops pushing the generator
+    once it matches the data: locally convergent where the unregularised GAN can oscillate."""
+    return _input_gradients(critic, real.float()).flatten(1).square().sum(1).mean()
+
+
+def _input_gradients(critic: nn.Module, points: torch.Tensor) -> torch.Tensor:
+    """∇ₓ D(x) at each point, kept in the graph so that a penalty on it trains D; autocast off (see above)."""
+    points = points.detach().requires_grad_(True)
+    with torch.autocast(points.device.type, enabled=False):
+        (grads,) = torch.autograd.grad(critic(points).sum(), points, create_graph=True)
+    return grads
 
 
 @torch.no_grad()
@@ -59,3 +83,52 @@ def clip_weights(critic: nn.Module, clip: float) -> None:
     params = list(critic.parameters())
     torch._foreach_clamp_min_(params, -clip)
     torch._foreach_clamp_max_(params, clip)
+
+
+def spectral_normalize(net: nn.Module) -> nn.Module:
+    """Miyato et al.'s (2018) spectral normalisation on every linear and convolutional layer of net: each
+    weight divided by its largest singular value (one power iteration per forward in training), so that
+    every layer, and with 1-Lipschitz activations the whole net, is at most 1-Lipschitz."""
+    for layer in list(net.modules()):
+        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+            nn.utils.parametrizations.spectral_norm(layer)
+    return net
+
+
+def pack(samples: torch.Tensor, m: int) -> torch.Tensor:
+    """PacGAN's packing (Lin et al. 2018): m consecutive samples concatenated into one, N×… → N/m × m·…,
+    so that D judges m samples at once and a generator that repeats itself is easy to tell apart."""
+    if m == 1:
+        return samples
+    if len(samples) % m:
+        raise ValueError(f"packing {m} samples at a time needs a multiple of {m}, not {len(samples)}")
+    return samples.reshape(len(samples) // m, -1)
+
+
+def unrolled_parameters(critic: nn.Module, mode: str, real: torch.Tensor, fake: torch.Tensor, steps: int,
+                        optimizer: torch.optim.Adam) -> dict[str, torch.Tensor]:
+    """The critic's parameters after `steps` more Adam updates of its loss on (real, fake), as functions of
+    fake (Metz et al. 2017): a generator loss through `functional_call(critic, these, …)` sees how D would
+    answer its move, and is differentiated through the updates. The updates continue the optimizer's own
+    state (moments and step count), as in the authors' code; D itself is not changed."""
+    group = optimizer.param_groups[0]
+    lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
+    params = dict(critic.named_parameters())
+    moments = []
+    for p in params.values():
+        state = optimizer.state.get(p, {})
+        moments.append((state.get("exp_avg", torch.zeros_like(p)), state.get("exp_avg_sq", torch.zeros_like(p)),
+                        float(state.get("step", 0))))
+    n = len(real)
+    for _ in range(steps):
+        scores = functional_call(critic, params, (torch.cat([real, fake]),))
+        loss = discriminator_loss(mode, scores[:n], scores[n:])
+        grads = torch.autograd.grad(loss, list(params.values()), create_graph=True)
+        updated, moved = {}, []
+        for (name, p), g, (m, v, t) in zip(params.items(), grads, moments, strict=True):
+            m, v, t = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g, t + 1
+            # √(v̂ + ε²) for √v̂ + ε: the same step, and a finite derivative where v̂ = 0.
+            updated[name] = p - lr * (m / (1 - beta1**t)) / (v / (1 - beta2**t) + eps**2).sqrt()
+            moved.append((m, v, t))
+        params, moments = updated, moved
+    return params

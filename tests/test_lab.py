@@ -94,7 +94,7 @@ def test_drawn_data_lies_along_the_strokes():
     (dict(distribution="drawn", strokes=([[0, 1], [3]],)), "two finite numbers"),
     (dict(distribution="drawn", strokes=({"a": 1},)), "a list of polylines"),
     (dict(distribution="drawn", strokes=([[0, 0]] * 10_001,)), "at most 10,000 points"),
-    (dict(objective="lsgan"), "unknown objective"),
+    (dict(objective="wgan-lp"), "unknown objective"),
 ])
 def test_bad_settings_are_one_clear_error(change, message):
     with pytest.raises(LabError, match=message):

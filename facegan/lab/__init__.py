@@ -12,6 +12,8 @@ covers, and how large the generator's gradient is.
     nets      the MLPs
     runs      a run: stepped, measured, pictured
     claims    the tutorial's three claims as experiments
+    suites    the published 2-D benchmarks, set as their papers' code sets them
+    bench     the suites run and tabled beside the papers' numbers
     view      the pictures (numpy and PIL live, matplotlib for the claims' figures) and the animation
     graph     the model graph (SVG), one sub-step of a round lit
     timeline  a run's moments, kept in bounded memory

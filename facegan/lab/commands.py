@@ -3,6 +3,7 @@
     python -m facegan.lab claims [--seeds 5] [--steps 2000] [--d-steps 3000] [--out docs/lab]
     python -m facegan.lab run --objective wgan-gp --distribution ring [--steps 2000] [--json out.json]
     python -m facegan.lab presets [--out checkpoints/lab]     # the runs that open trained in the tab
+    python -m facegan.lab bench --suite pacgan|unrolled|gan_toy|tutorial [--trials 3] [--steps S] [--out docs/lab]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .claims import MIXTURES, claims_table, loss_vs_progress, mode_collapse, obj
 from .config import LIMITS, OBJECTIVES, LabConfig, in_range
 from .runs import history_run
 from .saved import PRESETS, make_presets
+from .suites import SUITES
 from .targets import DISTRIBUTIONS, LabError
 
 
@@ -40,7 +42,38 @@ def build_parser() -> argparse.ArgumentParser:
     one.add_argument("--json", type=Path, help="also write the measurements here")
     presets = sub.add_parser("presets", help="train and save the runs that open trained in the tab")
     presets.add_argument("--out", type=Path, default=PRESETS, help=f"folder for them (default {PRESETS})")
+    bench = sub.add_parser("bench", help="a published benchmark suite: one table beside the paper's, JSON, figure")
+    bench.add_argument("--suite", required=True, help=f"one of {', '.join(SUITES)}")
+    bench.add_argument("--trials", type=int, default=3, help="trials (seeds) per objective and data set (default 3)")
+    bench.add_argument("--steps", type=int, help="generator steps per run (default: the suite's stated fraction)")
+    bench.add_argument("--objectives", help="comma-separated; default: all of the suite's")
+    bench.add_argument("--distributions", help="comma-separated; default: all of the suite's")
+    bench.add_argument("--out", type=Path, default=Path("docs/lab"), help="folder for bench-SUITE.json and .png")
     return p
+
+
+def _names(text: str | None) -> list[str] | None:
+    return [n.strip() for n in text.split(",") if n.strip()] if text else None
+
+
+def bench_main(args: argparse.Namespace) -> int:
+    from .bench import check, figure, run_suite, table
+
+    objectives, distributions = _names(args.objectives), _names(args.distributions)
+    suite = check(args.suite, args.trials, args.steps, objectives, distributions)
+    steps = args.steps or suite.steps
+    args.out.mkdir(parents=True, exist_ok=True)
+    json_path, figure_path = args.out / f"bench-{suite.name}.json", args.out / f"bench-{suite.name}.png"
+    result = run_suite(suite, args.trials, steps, objectives, distributions,
+                       progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True), out=json_path)
+    result["seconds"] = round(sum(r["final"]["seconds"] for runs in result["runs"].values() for r in runs))
+    json_path.write_text(json.dumps(result) + "\n")
+    figure(result, figure_path)
+    print(table(result))
+    print(f"{suite.paper}: {steps:,} generator steps per run ({steps / suite.full_steps:.1%} of the full "
+          f"{suite.full_steps:,}), {args.trials} trials, {suite.samples:,} samples; {result['seconds']} s of runs; "
+          f"{json_path}, {figure_path}")
+    return 0
 
 
 
@@ -49,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "presets":
         make_presets(args.out)
         return 0
+    if args.command == "bench":
+        return bench_main(args)
     low, high = LIMITS["steps"]
     if not in_range(args.steps, low, high):
         raise UsageError(f"--steps must be from {low} to {high:,}")

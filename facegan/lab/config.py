@@ -6,19 +6,23 @@ import math
 from dataclasses import dataclass, field
 
 from ..training import OPTIMIZERS
-from .targets import DISTRIBUTIONS, LabError, target
+from .nets import INITS
+from .targets import BENCH_DISTRIBUTIONS, DISTRIBUTIONS, LabError, target
 
 NOISES = ("gaussian", "uniform")
 SUBSTEPS = ("d_real", "d_fake", "d_update", "g_forward", "g_update")  # one round, as the model graph shows it
 MAX_STEPS = 20_000
 # Every numeric setting's range (whole numbers where the ends are ints): the engine's check, the tab's fields and
-# messages, and the command line all read it. The caps on widths, depths, batch and steps per round keep one
-# round on a laptop's single core short enough for a live picture.
-LIMITS = {"g_width": (1, 256), "g_depth": (1, 6), "d_width": (1, 256), "d_depth": (1, 6), "d_steps": (0, 10),
+# messages, and the command line all read it. The caps on the tab's own settings keep one round on a laptop's
+# single core short enough for a live picture; widths, noise and the literature's settings reach as far as the
+# published benchmark suites need.
+LIMITS = {"g_width": (1, 512), "g_depth": (1, 6), "d_width": (1, 512), "d_depth": (1, 6), "d_steps": (0, 10),
           "batch": (2, 2048), "steps": (1, MAX_STEPS), "seed": (0, 2**32 - 1), "lr_g": (1e-6, 10.0),
           "lr_d": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.9999), "clip": (1e-4, 10.0),
           "gp_lambda": (0.0, 1000.0), "g_steps": (0, 10), "beta1_d": (0.0, 0.999), "beta2_d": (0.0, 0.9999),
-          "noise_dim": (1, 2)}
+          "noise_dim": (1, 256),
+          # the literature's nets and fixes
+          "d_maxout": (1, 8), "pack": (1, 8), "unroll": (0, 10), "r1_gamma": (0.0, 1000.0)}
 # D's optimiser settings, which follow G's unless set apart (GAN Lab sets each net's).
 PER_NET = {"optimizer_d": "optimizer", "beta1_d": "beta1", "beta2_d": "beta2"}
 
@@ -27,11 +31,14 @@ PER_NET = {"optimizer_d": "optimizer", "beta1_d": "beta1", "beta2_d": "beta2"}
 class Objective:
     """What an objective is: its losses (a `facegan.losses` mode), its Lipschitz constraint, its recipe."""
 
-    loss: str  # "dcgan" (sigmoid + BCE) or "wgan" (critic scores)
+    loss: str  # a `facegan.losses.LOSSES` form: "dcgan" (sigmoid + BCE), "wgan" (critic scores), "lsgan", "hinge"
     saturating: bool = False  # the generator minimises log(1 − D(G(z))), the original minimax game
     clip: bool = False
     penalty: bool = False
     recipe: dict = field(default_factory=dict)
+    # the field's fixes (each a `facegan.losses` function); packing and unrolling are settings the recipe fills
+    r1: bool = False  # R1 penalty on real data, weight r1_gamma / 2
+    spectral: bool = False  # spectral normalisation of every D layer
 
 
 # Each objective's optimiser and critic steps as in the face recipes (facegan.training.MODE_DEFAULTS), with
@@ -46,6 +53,19 @@ OBJECTIVES = {
                       recipe=dict(optimizer="rmsprop", lr_g=5e-4, lr_d=5e-4, beta1=0.0, beta2=0.0, d_steps=5)),
     "wgan-gp": Objective("wgan", penalty=True,
                          recipe=dict(optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.9, d_steps=5)),
+}
+# The field's fixes, each on the GAN's recipe: other losses (LSGAN, hinge), a penalty (R1), a constraint
+# (spectral normalisation), a discriminator that sees m samples at once (PacGAN), a generator that looks
+# ahead k discriminator steps (Unrolled GAN).
+_GAN_RECIPE = OBJECTIVES["gan"].recipe
+OBJECTIVES |= {
+    "lsgan": Objective("lsgan", recipe=_GAN_RECIPE),
+    "hinge": Objective("hinge", recipe=_GAN_RECIPE),
+    "gan-r1": Objective("dcgan", r1=True, recipe=_GAN_RECIPE),
+    "gan-sn": Objective("dcgan", spectral=True, recipe=_GAN_RECIPE),
+    "pacgan2": Objective("dcgan", recipe={**_GAN_RECIPE, "pack": 2}),
+    "pacgan4": Objective("dcgan", recipe={**_GAN_RECIPE, "pack": 4}),
+    "unrolled": Objective("dcgan", recipe={**_GAN_RECIPE, "unroll": 5}),
 }
 
 
@@ -70,12 +90,20 @@ class LabConfig:
     steps: int = 2000  # rounds (with one G step per round, generator steps)
     seed: int = 0
     strokes: tuple = ()  # the drawn distribution: polylines of (x, y) in [-VIEW, VIEW]
-    # GAN Lab's per-net settings and noise: D's own optimiser, G steps per round (0 freezes G), 1-D or 2-D noise
+    # GAN Lab's per-net settings and noise: D's own optimiser, G steps per round (0 freezes G), noise of 1-256 dims
     optimizer_d: str = "adam"
     beta1_d: float = 0.5
     beta2_d: float = 0.999
     g_steps: int = 1
     noise_dim: int = 2
+
+    # The literature's nets and fixes (the benchmark suites set them; the defaults are the tab's nets)
+    g_batchnorm: bool = False  # BatchNorm before each of G's ReLUs
+    d_maxout: int = 1  # maxout pieces per D unit (1: ReLU)
+    init: str = "uniform"  # weights: see nets.seeded_init
+    pack: int = 1  # PacGAN: D sees this many samples concatenated (batch: packed samples)
+    unroll: int = 0  # Unrolled GAN: G's loss through D after this many more Adam steps of D
+    r1_gamma: float = 1.0  # the R1 objective's penalty weight γ (the loss adds γ/2 · R1)
 
     def __post_init__(self) -> None:
         """Strokes as tuples, however they came (JSON gives lists), so that equal settings compare equal;
@@ -99,10 +127,11 @@ class LabConfig:
 
     def check(self) -> LabConfig:
         """Every setting in range, or one LabError naming it."""
-        for name, choices in (("distribution", DISTRIBUTIONS), ("objective", tuple(OBJECTIVES)), ("noise", NOISES),
-                              ("optimizer", OPTIMIZERS), ("optimizer_d", OPTIMIZERS)):
+        for name, choices in (("distribution", DISTRIBUTIONS + BENCH_DISTRIBUTIONS), ("objective", tuple(OBJECTIVES)),
+                              ("noise", NOISES), ("optimizer", OPTIMIZERS), ("optimizer_d", OPTIMIZERS),
+                              ("init", INITS), ("g_batchnorm", (False, True))):
             if getattr(self, name) not in choices:
-                raise LabError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(choices)}")
+                raise LabError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(map(str, choices))}")
         for name, (low, high) in LIMITS.items():
             if not in_range(getattr(self, name), low, high):
                 kind = "a whole number" if isinstance(low, int) else "a number"
@@ -110,6 +139,10 @@ class LabConfig:
         if self.d_steps + self.g_steps == 0:
             raise LabError("d_steps and g_steps are both 0: a round would train nothing")
         target(self.distribution, self.strokes)  # an empty or malformed drawing is refused here
+        if self.pack not in (1, 2, 4, 8):  # the 512 evaluation points pack evenly
+            raise LabError(f"pack must be 1, 2, 4 or 8, not {self.pack!r}")
+        if self.unroll and self.optimizer != "adam":
+            raise LabError("unrolling follows D's Adam updates: choose the adam optimizer")
         return self
 
 

@@ -10,8 +10,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch.func import functional_call
 
-from ..losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
+from ..losses import (
+    clip_weights,
+    discriminator_loss,
+    generator_loss,
+    gradient_penalty,
+    pack,
+    r1_penalty,
+    spectral_normalize,
+    unrolled_parameters,
+)
 from ..training import make_optimizer
 from .config import OBJECTIVES, LabConfig
 from .measures import grid_divergences, grid_histogram, mode_coverage, total_norm, wasserstein1
@@ -61,8 +71,14 @@ class LabRun:
         self.objective = OBJECTIVES[config.objective]
         self.target = target(config.distribution, config.strokes)
         gen = self.gen = torch.Generator().manual_seed(config.seed)
-        self.G = seeded_init(mlp(config.noise_dim, 2, config.g_width, config.g_depth), gen)
-        self.D = seeded_init(mlp(2, 1, config.d_width, config.d_depth), gen)
+        self.G = seeded_init(mlp(config.noise_dim, 2, config.g_width, config.g_depth, config.g_batchnorm), gen,
+                             config.init)
+        self.D = seeded_init(mlp(2 * config.pack, 1, config.d_width, config.d_depth, pieces=config.d_maxout), gen,
+                             config.init)
+        if self.objective.spectral:
+            with torch.random.fork_rng():  # the power iteration's first vector, from the run's seed
+                torch.manual_seed(config.seed)
+                spectral_normalize(self.D)
         self.g_params = list(self.G.parameters())
         self.opt_g = make_optimizer(config.optimizer, self.g_params, config.lr_g, (config.beta1, config.beta2),
                                     fused=True)
@@ -110,15 +126,17 @@ class LabRun:
         return done
 
     def _d_step(self) -> None:
-        c, o, n = self.config, self.objective, self.config.batch
-        real = self.target.sample(n, self.gen)
+        c, o, n, m = self.config, self.objective, self.config.batch, self.config.pack
+        real = pack(self.target.sample(n * m, self.gen), m)
         with torch.no_grad():
-            fake = self.G(self.noise(n))
+            fake = pack(self.G(self.noise(n * m)), m)
         scores = self.D(torch.cat([real, fake]))
         loss = discriminator_loss(o.loss, scores[:n], scores[n:])
         if o.penalty:
             alpha = torch.rand(n, 1, generator=self.gen)
             loss = loss + c.gp_lambda * gradient_penalty(self.D, real, fake, alpha)
+        if o.r1:
+            loss = loss + c.r1_gamma / 2 * r1_penalty(self.D, real)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_d.step()
@@ -127,8 +145,15 @@ class LabRun:
         self.loss_d, self.d_updates = loss.item(), self.d_updates + 1
 
     def _g_step(self) -> None:
-        loss = generator_loss(self.objective.loss, self.D(self.G(self.noise(self.config.batch))),
-                              self.objective.saturating)
+        c, n, m = self.config, self.config.batch, self.config.pack
+        fake = pack(self.G(self.noise(n * m)), m)
+        if c.unroll:
+            real = pack(self.target.sample(n * m, self.gen), m)
+            params = unrolled_parameters(self.D, self.objective.loss, real, fake, c.unroll, self.opt_d)
+            scores = functional_call(self.D, params, (fake,))
+        else:
+            scores = self.D(fake)
+        loss = generator_loss(self.objective.loss, scores, self.objective.saturating)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward(inputs=self.g_params)  # through D, but no gradients for D's own weights
         self.opt_g.step()
@@ -163,29 +188,51 @@ class LabRun:
             with torch.no_grad():
                 axis = torch.linspace(-VIEW, VIEW, HEAT)
                 ys, xs = torch.meshgrid(-axis, axis, indexing="ij")  # row 0 at the top of the picture
-                heat = self.D(torch.stack([xs.flatten(), ys.flatten()], 1)).view(HEAT, HEAT)
+                cells = torch.stack([xs.flatten(), ys.flatten()], 1)  # packed: m copies of each place
+                heat = self.D(cells.repeat(1, self.config.pack)).view(HEAT, HEAT)
                 heat = torch.sigmoid(heat) if self.objective.loss == "dcgan" else heat
                 spread = 1.0 if self.config.noise == "uniform" else 2.0  # uniform noise spans ±1, Gaussian ±2σ
                 if self.config.noise_dim == 1:
-                    mesh = self.G(torch.linspace(-spread, spread, CURVE)[:, None]).view(1, CURVE, 2)
+                    with self.evaluating():
+                        mesh = self.G(torch.linspace(-spread, spread, CURVE)[:, None])
+                    mesh = mesh.view(1, CURVE, 2)
                 else:
                     u = torch.linspace(-spread, spread, MESH)
-                    mesh = self.G(torch.cartesian_prod(u, u)).view(MESH, MESH, 2)
+                    grid = torch.cartesian_prod(u, u)  # over z's first two dimensions, the others at 0
+                    with self.evaluating():
+                        mesh = self.G(torch.cat([grid, grid.new_zeros(len(grid), self.config.noise_dim - 2)], 1))
+                    mesh = mesh.view(MESH, MESH, 2)
         return Snapshot({**metrics, **self._distances(fake)}, self.real_eval.numpy(), fake, push, heat.numpy(),
                         mesh.numpy(), self.objective.loss == "dcgan")
 
+    @contextlib.contextmanager
+    def evaluating(self) -> Iterator[None]:
+        """G in evaluation mode: BatchNorm with its running statistics (as PacGAN samples), and no update of
+        them by the measurements."""
+        self.G.eval()
+        try:
+            yield
+        finally:
+            self.G.train()
+
+    def sample(self, n: int, gen: torch.Generator) -> np.ndarray:
+        """n generated points from noise drawn from gen (not the run's own stream)."""
+        with one_thread(), torch.no_grad(), self.evaluating():
+            return self.G(self.noise(n, gen)).numpy()
+
     def _observe(self) -> tuple[dict, np.ndarray, np.ndarray]:
         """The numbers but the distances, the generated points, and −∇ₓ of the generator's loss at each."""
-        o = self.objective
-        fake = self.G(self.z_eval)
+        o, m = self.objective, self.config.pack
+        with self.evaluating():
+            fake = self.G(self.z_eval)
         fake_points = fake.detach().requires_grad_(True)
-        fake_scores = self.D(fake_points)
+        fake_scores = self.D(pack(fake_points, m))
         loss_g = generator_loss(o.loss, fake_scores, o.saturating)
         # One backward gives both: ‖∇θ G‖ of the loss, and −∇ₓ per point (the mean's gradient × N).
         (point_grads,) = torch.autograd.grad(loss_g, fake_points)
         grad_g = total_norm(torch.autograd.grad(fake, list(self.G.parameters()), point_grads))
         with torch.no_grad():
-            real_scores = self.D(self.real_eval)
+            real_scores = self.D(pack(self.real_eval, m))
             loss_d = discriminator_loss(o.loss, real_scores, fake_scores).item()
             estimate = (real_scores.mean() - fake_scores.mean()).item()
             accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()).item() / 2

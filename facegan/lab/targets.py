@@ -9,6 +9,10 @@ from dataclasses import dataclass
 import torch
 
 DISTRIBUTIONS = ("ring", "grid", "gaussian", "moons", "spiral", "swissroll", "drawn")
+# The published benchmarks' data, in their papers' own units (beyond the tab's view): the benchmark suites'.
+BENCH_DISTRIBUTIONS = ("pacgan-ring", "pacgan-grid", "unrolled-ring", "toy-8gaussians", "toy-25gaussians",
+                       "toy-swissroll")
+FIXED_SET, FIXED_SET_SEED = 100_000, 2**41  # PacGAN's and WGAN-GP's fixed training sets, drawn once
 VIEW = 1.5  # the picture shows [-VIEW, VIEW]²; the preset distributions' modes and curves lie within [-1.1, 1.1]²
 MAX_DRAWN_POINTS = 10_000
 
@@ -61,9 +65,27 @@ def _swissroll(u: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.stack([t * torch.cos(t), t * torch.sin(t)], 1) / 14.2
 
 
-def _ring() -> torch.Tensor:
+def _ring(radius: float = 1.0) -> torch.Tensor:
     angles = torch.arange(8) * (2 * math.pi / 8)
-    return torch.stack([torch.cos(angles), torch.sin(angles)], 1)
+    return radius * torch.stack([torch.cos(angles), torch.sin(angles)], 1)
+
+
+def _fixed(target: Target) -> Target:
+    """Batches drawn uniformly from one fixed training set of FIXED_SET points, as in PacGAN's and WGAN-GP's
+    code (which walk through it in shuffled order)."""
+    points = target.sample(FIXED_SET, torch.Generator().manual_seed(FIXED_SET_SEED))
+
+    def sample(n: int, gen: torch.Generator) -> torch.Tensor:
+        return points[torch.randint(FIXED_SET, (n,), generator=gen)]
+    return Target(target.name, sample, target.centers, target.sigma)
+
+
+def _toy_swissroll(u: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """WGAN-GP's toy Swiss roll: scikit-learn's make_swiss_roll(noise=0.25), columns x and z, divided by 7.5
+    (the noise is added here before dividing, as there)."""
+    t = 1.5 * math.pi * (1 + 2 * u)
+    roll = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1)
+    return (roll + 0.25 * torch.randn(len(u), 2, generator=gen)) / 7.5
 
 
 def _points(strokes) -> list[list[tuple[float, float]]]:
@@ -100,7 +122,7 @@ def _drawn(strokes: Sequence[Sequence[Sequence[float]]]) -> Target:
 
 def target(name: str, strokes: Sequence = ()) -> Target:
     """The distribution called name; "drawn" samples along strokes."""
-    grid = torch.linspace(-1, 1, 5)
+    grid, wide = torch.linspace(-1, 1, 5), torch.linspace(-4, 4, 5)
     makers = {
         "ring": lambda: _mixture("ring", _ring(), 0.05),
         "grid": lambda: _mixture("grid", torch.cartesian_prod(grid, grid), 0.03),
@@ -109,6 +131,17 @@ def target(name: str, strokes: Sequence = ()) -> Target:
         "spiral": lambda: _curve("spiral", _spiral, 0.02),
         "swissroll": lambda: _curve("swissroll", _swissroll, 0.02),
         "drawn": lambda: _drawn(strokes),
+        # PacGAN (Lin et al. 2018): fjxmlzn/PacGAN's 2DRing and 2DGrid configs
+        "pacgan-ring": lambda: _fixed(_mixture("pacgan-ring", _ring(), 0.01)),
+        "pacgan-grid": lambda: _fixed(_mixture("pacgan-grid", torch.cartesian_prod(wide, wide), 0.05)),
+        # Unrolled GAN (Metz et al. 2017): radius 2, σ 0.02, the modes at 2πi/8
+        "unrolled-ring": lambda: _mixture("unrolled-ring", _ring(2.0), 0.02),
+        # WGAN-GP's gan_toy.py: 8 Gaussians (scale 2, σ 0.02) / 1.414; 25 Gaussians (2·{−2…2}², σ 0.05) / 2.828
+        "toy-8gaussians": lambda: _mixture("toy-8gaussians", _ring(2.0) / 1.414, 0.02 / 1.414),
+        "toy-25gaussians": lambda: _fixed(_mixture("toy-25gaussians", torch.cartesian_prod(wide, wide) / 2.828,
+                                                   0.05 / 2.828)),
+        "toy-swissroll": lambda: Target("toy-swissroll", lambda n, gen: _toy_swissroll(torch.rand(n, generator=gen),
+                                                                                       gen)),
     }
     if name not in makers:
         raise LabError(f"unknown distribution {name!r}: choose one of {', '.join(DISTRIBUTIONS)}")

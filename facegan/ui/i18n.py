@@ -262,6 +262,12 @@ penalty on random mixes of real and generated faces instead of clipping:
     "msg.lab_no_modes": "Claim c counts modes: choose the ring, the grid or the Gaussian.",
     # Lab: GAN Lab's parts (model graph, per-net settings, layers, presets) and the run's memory
     "lab.noise_dim": "Noise dimensions",
+    "lab.g_batchnorm": "BatchNorm in G",
+    "lab.d_maxout": "D maxout pieces (1: ReLU)",
+    "lab.init": "Weight initialisation",
+    "lab.pack": "PacGAN packing m",
+    "lab.unroll": "Unrolled D steps k",
+    "lab.r1_gamma": "R1 weight γ",
     "lab.net_g": "**Generator G**",
     "lab.net_d": "**Discriminator D**",
     "lab.g_steps": "G steps per round",
@@ -316,6 +322,33 @@ penalty on random mixes of real and generated faces instead of clipping:
                                "surface (clipped: {clip:.0%}): a critic this small or this briefly trained has not yet "
                                "taken the data's shape; try a wider D. ‖∇D‖ at the points: {clip_grad:.2g} under "
                                "clipping, {gp_grad:.2g} under the penalty.",
+    # --- the Lab: the field's fixes, and claim c on the literature's settings ---
+    "lab.obj.lsgan": "LSGAN, least squares",
+    "lab.obj.hinge": "GAN, hinge loss",
+    "lab.obj.gan-r1": "GAN + R1 penalty on real data",
+    "lab.obj.gan-sn": "GAN + spectral normalisation of D",
+    "lab.obj.pacgan2": "PacGAN2 (D sees 2 samples at once)",
+    "lab.obj.pacgan4": "PacGAN4 (D sees 4 samples at once)",
+    "lab.obj.unrolled": "Unrolled GAN (G looks 5 D steps ahead)",
+    "lab.lit.intro": "### Claim c on the literature's settings\nThe published 2-D mode-collapse benchmarks, each "
+                     "trained as its paper's code sets it (data, nets, optimiser, batch) and counted as the paper "
+                     "counts: a sample is of high quality within 3σ of a mode, a mode is captured when one "
+                     "high-quality sample lies nearest to it, and the reverse KL compares the samples per mode with "
+                     "an even share. Measured beforehand with `python -m facegan.lab bench` on a CPU, over a stated "
+                     "fraction of each paper's schedule; the papers' own rows are marked as quoted.",
+    "lab.lit.suite": "Benchmark",
+    "lab.lit.suite.pacgan": "PacGAN (ring σ 0.01, 5×5 grid)",
+    "lab.lit.suite.unrolled": "Unrolled GAN (ring of radius 2)",
+    "lab.lit.suite.gan_toy": "WGAN-GP's toy data (3×512 nets)",
+    "lab.lit.suite.tutorial": "The Lab's ring and grid, face recipes",
+    "lab.lit.show": "Show the measured results",
+    "lab.lit.setting": "**{paper}**: {steps:,} generator steps per run ({share:.1%} of the full schedule), "
+                       "{trials} trials each.",
+    "lab.lit.row": "On **{data}**: the GAN captured **{gan:.1f}** of {total} modes ({gan_q:.0%} of samples of high "
+                   "quality); the most were captured by **{best}**: **{best_modes:.1f}** ({best_q:.0%}).",
+    "lab.lit.quoted": "Quoted from {source}: the GAN captured {modes:g} of {total}.",
+    "msg.lab_lit_missing": "No measured results for the {suite} suite yet: run `python -m facegan.lab bench "
+                           "--suite {suite}`.",
 }
 
 ZH: dict[str, str] = {
@@ -522,6 +555,12 @@ ZH: dict[str, str] = {
     "msg.lab_no_modes": "论断 c 统计模式数：请选择环、网格或单个高斯。",
     # Lab: GAN Lab's parts (model graph, per-net settings, layers, presets) and the run's memory
     "lab.noise_dim": "噪声维数",
+    "lab.g_batchnorm": "G 使用批归一化",
+    "lab.d_maxout": "D 的 maxout 分片数（1 为 ReLU）",
+    "lab.init": "权重初始化",
+    "lab.pack": "PacGAN 打包数 m",
+    "lab.unroll": "展开的 D 步数 k",
+    "lab.r1_gamma": "R1 权重 γ",
     "lab.net_g": "**生成器 G**",
     "lab.net_d": "**判别器 D**",
     "lab.g_steps": "每轮 G 的步数",
@@ -569,6 +608,29 @@ ZH: dict[str, str] = {
     "lab.surfaces_unfinished": "训练 {steps:,} 步后，一个平面仍能解释惩罚评论家曲面的 {gp:.0%}（裁剪：{clip:.0%}）："
                                "这么小或训练这么短的评论家还没有贴合数据的形状；请试试更宽的 D。点上的 ‖∇D‖：裁剪 "
                                "{clip_grad:.2g}，惩罚 {gp_grad:.2g}。",
+    # --- 实验室：领域中的改进方法，以及文献设置下的论断 c ---
+    "lab.obj.lsgan": "LSGAN，最小二乘",
+    "lab.obj.hinge": "GAN，合页损失",
+    "lab.obj.gan-r1": "GAN + 真实数据上的 R1 惩罚",
+    "lab.obj.gan-sn": "GAN + 判别器谱归一化",
+    "lab.obj.pacgan2": "PacGAN2（判别器一次看 2 个样本）",
+    "lab.obj.pacgan4": "PacGAN4（判别器一次看 4 个样本）",
+    "lab.obj.unrolled": "展开 GAN（生成器向前看 5 步判别器）",
+    "lab.lit.intro": "### 文献设置下的论断 c\n已发表的二维模式崩溃基准，每个都按其论文代码的设置训练（数据、网络、"
+                     "优化器、批大小），并按论文的方式计数：落在某个模式 3σ 以内的样本为高质量样本；若至少有一个高质量"
+                     "样本以某模式为最近模式，则该模式被捕获；反向 KL 比较每个模式的样本数与均匀分配。结果事先在 CPU 上"
+                     "用 `python -m facegan.lab bench` 测得，训练步数为各论文计划中注明的一部分；论文自己的数据行标为引用。",
+    "lab.lit.suite": "基准",
+    "lab.lit.suite.pacgan": "PacGAN（σ 0.01 的环，5×5 网格）",
+    "lab.lit.suite.unrolled": "展开 GAN（半径为 2 的环）",
+    "lab.lit.suite.gan_toy": "WGAN-GP 的玩具数据（3×512 网络）",
+    "lab.lit.suite.tutorial": "实验室的环与网格，人脸模型的配方",
+    "lab.lit.show": "显示测得的结果",
+    "lab.lit.setting": "**{paper}**：每次训练 {steps:,} 个生成器步（完整计划的 {share:.1%}），每项 {trials} 次试验。",
+    "lab.lit.row": "在 **{data}** 上：GAN 捕获了 {total} 个模式中的 **{gan:.1f}** 个（高质量样本占 {gan_q:.0%}）；"
+                   "捕获最多的是 **{best}**：**{best_modes:.1f}** 个（{best_q:.0%}）。",
+    "lab.lit.quoted": "引自 {source}：GAN 捕获了 {total} 个模式中的 {modes:g} 个。",
+    "msg.lab_lit_missing": "{suite} 基准尚无测得的结果：请运行 `python -m facegan.lab bench --suite {suite}`。",
 }
 
 # Language code → strings. "zh" also covers zh-CN, zh-SG… (the browser falls back from zh-CN to zh).

@@ -28,8 +28,10 @@ from ..lab import graph as labgraph
 from ..lab import saved
 from ..lab import view as labview
 from ..lab.config import SUBSTEPS
+from ..lab.nets import INITS
 from ..lab.surfaces import critic_surfaces
 from ..lab.timeline import Timeline
+from . import lab_literature
 from .common import Checks, seed_box
 from .i18n import language, phrase, t, text
 
@@ -49,8 +51,10 @@ LONG, QUICK = dict(concurrency_id="lab", concurrency_limit=2), dict(concurrency_
 # The settings, in the order every Lab handler takes them (after its own first arguments): LabConfig's own.
 KNOBS = tuple(f.name for f in dataclasses.fields(lab.LabConfig))
 CHOICES = {"distribution": lab.DISTRIBUTIONS, "objective": tuple(lab.OBJECTIVES), "noise": lab.NOISES,
-           "optimizer": lab.OPTIMIZERS, "optimizer_d": lab.OPTIMIZERS}
-RECIPE = ("optimizer", "optimizer_d", "lr_g", "lr_d", "beta1", "beta2", "beta1_d", "beta2_d", "d_steps")
+           "optimizer": lab.OPTIMIZERS, "optimizer_d": lab.OPTIMIZERS, "init": INITS}
+# What choosing an objective fills in: its optimisers, learning rates, betas, critic steps, packing, unrolling.
+RECIPE = ("optimizer", "optimizer_d", "lr_g", "lr_d", "beta1", "beta2", "beta1_d", "beta2_d", "d_steps", "pack",
+          "unroll")
 
 
 @dataclass
@@ -467,6 +471,8 @@ def _field(name: str, defaults: lab.LabConfig) -> gr.components.Component:
     label, elem_id = t(f"lab.{name}"), f"lab-{name.replace('_', '-')}"
     if name in CHOICES:
         return gr.Radio(list(CHOICES[name]), value=getattr(defaults, name), label=label, elem_id=elem_id)
+    if name == "g_batchnorm":
+        return gr.Checkbox(getattr(defaults, name), label=label, elem_id=elem_id)
     if name == "noise_dim":
         return gr.Radio([("1-D", 1), ("2-D", 2)], value=defaults.noise_dim, label=label, elem_id=elem_id)
     if name in lab.LIMITS:
@@ -570,6 +576,7 @@ def layout() -> SimpleNamespace:
     c.figure = gr.Image(label=t("lab.figure"), type="pil", format="png", elem_id="lab-figure")
     c.sentence = gr.Markdown(elem_id="lab-claim-sentence")
     c.result = gr.JSON(visible=False)
+    lab_literature.tab()  # claim c on the literature's settings: its own block, laid out and wired there
     c.api_picture, c.api_json = gr.Image(visible=False, type="pil", format="png"), gr.JSON(visible=False)
     c.api_button = gr.Button(visible=False)
     return c
