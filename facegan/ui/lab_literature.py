@@ -33,7 +33,7 @@ def results(suite: str) -> tuple[dict, Image.Image] | None:
 def reading(result: dict, lang: str) -> str:
     """The measured result in sentences: the setting, then per data set the GAN's modes beside the objective
     that captured the most (high quality breaking ties), and the paper's own GAN row where it has one."""
-    lines = [text("lab.lit.setting", lang, paper=result["paper"], steps=result["steps"],
+    lines = [text("lab.lit.setting", lang, paper=text(f"lab.lit.suite.{result['suite']}", lang), steps=result["steps"],
                   share=result["steps"] / result["full_steps"], trials=result["trials"])]
     by_data: dict[str, dict[str, list]] = {}
     for key, runs in result["runs"].items():
