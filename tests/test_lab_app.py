@@ -18,7 +18,7 @@ from facegan.ui.lab import KNOBS, Lab, drawing, strokes_of_sketch  # noqa: E402
 DEFAULTS = dict(distribution="ring", objective="wgan-gp", noise="gaussian", g_width=32, g_depth=2, d_width=32,
                 d_depth=2, optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.9, d_steps=2, clip=0.01,
                 gp_lambda=0.1, batch=64, steps=40, seed=0, strokes="[]", optimizer_d="adam", beta1_d=0.5, beta2_d=0.9,
-                g_steps=1, noise_dim=2)
+                g_steps=1, noise_dim=2, g_batchnorm=False, d_maxout=1, init="uniform", pack=1, unroll=0, r1_gamma=1.0)
 ENGLISH, CHINESE = (SimpleNamespace(headers={"accept-language": lang}, session_hash=lang) for lang in ("en", "zh-CN"))
 
 
@@ -162,8 +162,9 @@ def test_messages_follow_the_page_language():
 
 def test_choosing_an_objective_fills_in_its_recipe_for_both_nets():
     handlers = Lab()
-    assert handlers.recipe("wgan") == ("rmsprop", "rmsprop", 5e-4, 5e-4, 0.0, 0.0, 0.0, 0.0, 5)
+    assert handlers.recipe("wgan") == ("rmsprop", "rmsprop", 5e-4, 5e-4, 0.0, 0.0, 0.0, 0.0, 5, 1, 0)
     assert handlers.recipe("wgan-gp")[4:8] == (0.5, 0.9, 0.5, 0.9)  # Gulrajani et al.'s betas for each net
+    assert handlers.recipe("pacgan4")[-2:] == (4, 0) and handlers.recipe("unrolled")[-2:] == (1, 5)
     with pytest.warns(UserWarning, match="seed 3.6 was changed to 4"):
         fractional = handlers.reset(ENGLISH, *knobs(seed=3.6))[0]
     assert fractional.run.config.seed == 4  # seeds are clamped and rounded with a warning, as on every tab
