@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import warnings
 from collections.abc import Sequence
 from functools import partial
 
@@ -29,9 +28,6 @@ from ..training import make_optimizer
 from .config import LabConfig
 from .nets import MLP
 from .runs import LabRun, one_thread
-
-# The layers' gradients are views into one flat gradient, which PyTorch notes (once) as a layout it did not expect.
-warnings.filterwarnings("ignore", message="grad and param do not obey the gradient layout contract")
 
 ALIGN = 16  # floats: the width of CPU kernels' vectorised loops (two AVX2 vectors), which a run's data starts on
 BLOCK_POINTS = 2**16  # points drawn per run at a time: per-run Python once a block, never in a step
@@ -49,35 +45,33 @@ def affine(x: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 
 class StackedMLP(nn.Module):
-    """K MLPs of one shape as one parameter of K rows, each row one net's weights and biases, padded to ALIGN.
-
-    The layers are views of that row block ([K, in, out] and [K, 1, out]) whose gradients are views of
-    the parameter's gradient, so the optimiser, the weight clipping and zeroing the gradients are each
-    one operation on one tensor, however many layers and runs.
-    """
+    """K MLPs of one shape as one flat parameter: each layer's K weight matrices ([K, in, out]) and biases
+    ([K, 1, out]) are contiguous views of it, and their gradients views of its gradient, so the optimiser, the
+    weight clipping and zeroing the gradients are each one operation on one tensor, however many layers and
+    runs. Its length is padded to a multiple of ALIGN: no element falls in a vectorised kernel's scalar tail,
+    so each is updated the same way whatever K."""
 
     def __init__(self, nets: Sequence[MLP]) -> None:
         super().__init__()
-        shapes = [(layer.in_features, layer.out_features) for layer in nets[0].layers]
-        size = sum(inputs * outputs + outputs for inputs, outputs in shapes)
-        self.flat = nn.Parameter(torch.zeros(len(nets), -(-size // ALIGN) * ALIGN))
+        k = len(nets)
+        shapes = [shape for layer in nets[0].layers for shape in ((layer.in_features, layer.out_features),
+                                                                    (1, layer.out_features))]
+        size = k * sum(rows * cols for rows, cols in shapes)
+        self.flat = nn.Parameter(torch.zeros(-(-size // ALIGN) * ALIGN))
         self.flat.grad = torch.zeros_like(self.flat)
-        self.layers: list[tuple[torch.Tensor, torch.Tensor]] = []
-        offset = 0
-        for inputs, outputs in shapes:
-            pair = []
-            for shape in ((inputs, outputs), (1, outputs)):
-                end = offset + shape[0] * shape[1]
-                view = self.flat.detach()[:, offset:end].view(len(nets), *shape).requires_grad_(True)
-                view.grad = self.flat.grad[:, offset:end].view(len(nets), *shape)  # backward adds in place
-                pair.append(view)
-                offset = end
-            self.layers.append((pair[0], pair[1]))
+        views, offset = [], 0
+        for rows, cols in shapes:
+            end = offset + k * rows * cols
+            view = self.flat.detach()[offset:end].view(k, rows, cols).requires_grad_(True)
+            view.grad = self.flat.grad[offset:end].view(k, rows, cols)  # the backward adds into it in place
+            views.append(view)
+            offset = end
+        self.layers = list(zip(views[::2], views[1::2], strict=True))  # (weight, bias) per layer
         with torch.no_grad():
-            for k, net in enumerate(nets):
+            for i, net in enumerate(nets):
                 for (weight, bias), layer in zip(self.layers, net.layers, strict=True):
-                    weight[k].copy_(layer.weight.T)
-                    bias[k, 0].copy_(layer.bias)
+                    weight[i].copy_(layer.weight.T)
+                    bias[i, 0].copy_(layer.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: [K, N, inputs] → [K, N, outputs], run k's points through net k."""
@@ -92,6 +86,10 @@ class StackedMLP(nn.Module):
         for (weight, bias), layer in zip(self.layers, net.layers, strict=True):
             layer.weight.copy_(weight[k].T)
             layer.bias.copy_(bias[k, 0])
+
+    def run(self, k: int) -> torch.Tensor:
+        """Net k's weights and biases, flattened into one vector."""
+        return torch.cat([t[k].flatten() for layer in self.layers for t in layer])
 
     def zero_grad(self, set_to_none: bool = False) -> None:
         self.flat.grad.zero_()  # kept, never set to None: the layers' gradients are views of it
