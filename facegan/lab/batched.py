@@ -1,11 +1,13 @@
 """K Lab runs trained in one step: the same settings but the seed, each net's K copies stacked into one tensor.
 
-On the Lab's small nets a step is a few dozen small operations whose fixed costs outweigh their
-arithmetic, so K runs whose weights are stacked ([K, in, out], `torch.baddbmm`) train in little more
-time than one. Each run keeps its own seed, data stream and optimiser state: the runs share no number,
-and a run's numbers are bit for bit the same whether it trains alone (K = 1) or beside others, as long
-as the batch is a multiple of ALIGN (vectorised kernels treat the last few elements of a tensor apart,
-and where a run's elements fall among them depends on the runs before it otherwise).
+On the Lab's small nets a step is a few dozen small operations whose fixed costs (Python, autograd,
+kernel launches) outweigh much of their arithmetic. K runs whose weights are stacked ([K, in, out],
+`torch.baddbmm`) pay those costs once a step: a step's batches (drawn per run ahead, in blocks of
+rounds), losses and optimiser update are one call for all K, with no per-run Python; only the
+arithmetic grows with K. Each run keeps its own seed, data stream and optimiser state: the runs share
+no number, and a run's numbers are bit for bit the same whether it trains alone (K = 1) or beside
+others, as long as the batch is a multiple of ALIGN (vectorised kernels treat the last few elements of
+a tensor apart, and otherwise where a run's elements fall among them depends on the runs before it).
 
 Each run starts as a `LabRun` with the same config would (the same initial weights, the same fixed
 evaluation points) and is measured through one (`sync`, then `LabRun.measure`), but its training
@@ -29,7 +31,7 @@ from .config import LabConfig
 from .nets import MLP
 from .runs import LabRun, one_thread
 
-ALIGN = 16  # floats: the width of CPU kernels' vectorised loops (two AVX2 vectors), which a run's data starts on
+ALIGN = 16  # floats: the width of CPU kernels' vectorised loops (two AVX2 vectors)
 BLOCK_POINTS = 2**16  # points drawn per run at a time: per-run Python once a block, never in a step
 
 
