@@ -16,15 +16,17 @@ turns in slices of --seconds / 6, and the figure is the ratio of their rounds pe
 time, so that other jobs on the machine slow both alike). The last line holds the numbers; its
 `batched K=5` figure is all four objectives' rounds together, with the nets given.
 
---claims times `python -m facegan.lab claims` as it runs (the objectives' seeds batched, one objective per
-core) against the same claims with every run trained alone, one after another, in one process, and checks
-that claims b and c read the same kind of histories from both; wall-clock seconds.
+--claims times the claims' runs (claim a, and claims b and c's histories) as `python -m facegan.lab claims`
+runs them (each objective's seeds batched, one objective per core) against every run trained alone, one
+after another, in one process; wall-clock seconds, and CPU seconds of all the processes (which other jobs
+on the machine change less).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -158,21 +160,34 @@ def widened(nets: dict) -> None:
         LIMITS[key] = (LIMITS[key][0], max(LIMITS[key][1], nets[key]))
 
 
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its finished child processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def claims_speedup(steps: int) -> None:
-    """Wall-clock seconds of the claims as the command line runs them, and with every run alone in turn."""
+    """Wall-clock and CPU seconds of the claims with every run alone in turn, and as the command line runs
+    them (each objective's seeds batched, one objective per core)."""
     config = LabConfig(distribution="ring", steps=steps)
-    started = time.perf_counter()
-    vanishing_gradient(config, d_steps=3000)
-    new = objective_runs(config, 5, workers=os.cpu_count() or 1)
-    batched_s = time.perf_counter() - started
-    started = time.perf_counter()
-    vanishing_gradient(config, d_steps=3000)
-    old = {o: [history_run(LabConfig.for_objective(o, **{**shared_settings(config), "seed": seed}),
-                           max(1, steps // 40))[1] for seed in range(5)] for o in CLAIM_OBJECTIVES}
-    alone_s = time.perf_counter() - started
+
+    def alone() -> dict:
+        return {o: [history_run(LabConfig.for_objective(o, **{**shared_settings(config), "seed": seed}),
+                                max(1, steps // 40))[1] for seed in range(5)] for o in CLAIM_OBJECTIVES}
+
+    spent, histories = {}, {}
+    for name, runs in (("one run after another", alone),
+                       ("batched", lambda: objective_runs(config, 5, workers=os.cpu_count() or 1))):
+        wall, cpu = time.perf_counter(), cpu_seconds()
+        vanishing_gradient(config, d_steps=3000)
+        histories[name] = runs()
+        spent[name] = time.perf_counter() - wall, cpu_seconds() - cpu
+    old, new = histories.values()
     assert all(len(new[o]) == len(old[o]) == 5 and new[o][0][-1].keys() == old[o][0][-1].keys() for o in old)
-    print(f"claims, ring, {steps:,} steps, 5 seeds, {os.cpu_count()} cores: {batched_s:.0f} s batched, "
-          f"{alone_s:.0f} s one run after another: × {alone_s / batched_s:.1f}")
+    (old_wall, old_cpu), (new_wall, new_cpu) = spent.values()
+    print(f"claims, ring, {steps:,} steps, 5 seeds, {os.cpu_count()} cores: one run after another {old_wall:.0f} s "
+          f"({old_cpu:.0f} CPU s), batched {new_wall:.0f} s ({new_cpu:.0f} CPU s): × {old_wall / new_wall:.1f} "
+          f"wall-clock, × {old_cpu / new_cpu:.1f} CPU time")
 
 
 def cpu_name() -> str:
