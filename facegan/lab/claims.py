@@ -17,7 +17,7 @@ import torch
 
 from ..losses import generator_loss
 from .batched import batched_histories
-from .config import LIMITS, LabConfig, shared_settings
+from .config import LIMITS, OBJECTIVES, LabConfig, shared_settings
 from .measures import pearson, total_norm
 from .runs import LabRun, one_thread
 from .targets import LabError
@@ -80,8 +80,10 @@ def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int |
         results = ((objective, batched_histories(*job)) for objective, job in jobs.items())
     else:
         pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
-        futures = {objective: pool.submit(batched_histories, *job) for objective, job in jobs.items()}
-        results = ((objective, future.result()) for objective, future in futures.items())
+        # The costliest first (most critic steps, the penalty), so that the cheap ones fill in after them.
+        costliest = sorted(jobs, key=lambda o: (jobs[o][0][0].d_steps, OBJECTIVES[o].penalty), reverse=True)
+        futures = {objective: pool.submit(batched_histories, *jobs[objective]) for objective in costliest}
+        results = ((objective, futures[objective].result()) for objective in jobs)
     histories = {}
     try:
         for objective, result in results:
