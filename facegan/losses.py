@@ -47,18 +47,20 @@ def generator_loss(mode: str, fake_scores: torch.Tensor, saturating: bool = Fals
 
 
 def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     alpha: torch.Tensor | None = None) -> torch.Tensor:
+                     alpha: torch.Tensor | None = None, runs: bool = False) -> torch.Tensor:
     """Gulrajani et al.'s E[(‖∇D(x̂)‖₂ - 1)²] on random interpolates x̂, in fp32.
 
     Autocast is switched off: the penalty differentiates through a gradient, and
     bf16 rounding there makes the norm too noisy to hold it at 1. alpha (N×1×…×1,
     uniform) places x̂ between real and fake; drawn here when not given. Any rank:
-    images (N×C×H×W) and the Lab's 2-D points (N×2) alike.
+    images (N×C×H×W) and the Lab's 2-D points (N×2) alike. runs: real and fake hold independent runs'
+    batches (R×N×…, the critic scoring each run's own), and the penalty is one per run (R values).
     """
+    lead = 2 if runs else 1  # the dimensions that index samples
     if alpha is None:
-        alpha = torch.rand(real.shape[0], *(1,) * (real.ndim - 1), device=real.device)
+        alpha = torch.rand(*real.shape[:lead], *(1,) * (real.ndim - lead), device=real.device)
     grads = _input_gradients(critic, torch.lerp(real.float(), fake.float(), alpha))
-    return (grads.flatten(1).norm(2, dim=1) - 1).square().mean()
+    return (grads.flatten(lead).norm(2, dim=lead) - 1).square().mean(-1)
 
 
 def r1_penalty(critic: nn.Module, real: torch.Tensor) -> torch.Tensor:

@@ -11,6 +11,7 @@ covers, and how large the generator's gradient is.
     config    the objectives with their recipes, every setting and its range
     nets      the MLPs
     runs      a run: stepped, measured, pictured
+    batched   K runs of one config but the seed, trained in one step
     claims    the tutorial's three claims as experiments
     suites    the published 2-D benchmarks, set as their papers' code sets them
     bench     the suites run and tabled beside the papers' numbers
@@ -24,6 +25,7 @@ covers, and how large the generator's gradient is.
 No Gradio here: `facegan.ui.lab` shows what this package computes.
 """
 
+from .batched import BatchedRuns, batched_histories
 from .claims import CLAIM_OBJECTIVES, MIXTURES, loss_vs_progress, mode_collapse, objective_runs, vanishing_gradient
 from .commands import cli
 from .config import LIMITS, MAX_STEPS, NOISES, OBJECTIVES, OPTIMIZERS, LabConfig, in_range, shared_settings
@@ -33,6 +35,7 @@ from .runs import THREADS, LabRun, Snapshot, history_run
 from .targets import DISTRIBUTIONS, VIEW, LabError, target
 
 __all__ = ["CLAIM_OBJECTIVES", "DISTRIBUTIONS", "LIMITS", "MAX_STEPS", "MIXTURES", "NOISES", "OBJECTIVES",
-           "OPTIMIZERS", "THREADS", "VIEW", "LabConfig", "LabError", "LabRun", "Snapshot", "cli", "history_run",
+           "OPTIMIZERS", "THREADS", "VIEW", "BatchedRuns", "LabConfig", "LabError", "LabRun", "Snapshot",
+           "batched_histories", "cli", "history_run",
            "in_range", "loss_vs_progress", "mlp", "mode_collapse", "mode_coverage", "objective_runs", "pearson",
            "shared_settings", "target", "vanishing_gradient", "wasserstein1"]

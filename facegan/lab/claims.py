@@ -7,16 +7,19 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import torch
 
 from ..losses import generator_loss
-from .config import LIMITS, LabConfig, shared_settings
+from .batched import batched_histories
+from .config import LIMITS, OBJECTIVES, LabConfig, shared_settings
 from .measures import pearson, total_norm
-from .runs import LabRun, history_run, one_thread
+from .runs import LabRun, one_thread
 from .targets import LabError
 
 
@@ -62,19 +65,34 @@ MIXTURES = ("ring", "grid", "gaussian")  # the distributions whose modes can be 
 
 def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int | None = None,
                    objectives: Sequence[str] = CLAIM_OBJECTIVES, until: float | None = None,
-                   progress: Callable[[str, int], None] | None = None) -> dict[str, list[list[dict]]]:
+                   progress: Callable[[str], None] | None = None, workers: int = 1) -> dict[str, list[list[dict]]]:
     """Each objective's measured histories, one per seed, on the same data, nets and steps; measured about 40
-    times a run unless `every` says otherwise. Runs end early at time.monotonic() `until`."""
+    times a run unless `every` says otherwise. An objective's seeds train together (`batched_histories`), and
+    with workers > 1 that many objectives at once, each in its own process on one thread. Runs end early at
+    time.monotonic() `until`; progress(objective) is called as each objective's runs are done."""
     config = config or LabConfig()
     every = every or max(1, config.steps // 40)
-    histories: dict[str, list[list[dict]]] = {}
-    for objective in objectives:
-        for seed in range(seeds):
+    seed_range = LIMITS["seed"][1] + 1
+    jobs = {objective: ([LabConfig.for_objective(objective, **{**shared_settings(config),
+                                                                "seed": (config.seed + seed) % seed_range})
+                         for seed in range(seeds)], every, until) for objective in objectives}
+    if workers == 1:
+        results = ((objective, batched_histories(*job)) for objective, job in jobs.items())
+    else:
+        pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
+        # The costliest first (most critic steps, the penalty), so that the cheap ones fill in after them.
+        costliest = sorted(jobs, key=lambda o: (jobs[o][0][0].d_steps, OBJECTIVES[o].penalty), reverse=True)
+        futures = {objective: pool.submit(batched_histories, *jobs[objective]) for objective in costliest}
+        results = ((objective, futures[objective].result()) for objective in jobs)
+    histories = {}
+    try:
+        for objective, result in results:
+            histories[objective] = result
             if progress:
-                progress(objective, seed)
-            settings = {**shared_settings(config), "seed": (config.seed + seed) % (LIMITS["seed"][1] + 1)}
-            histories.setdefault(objective, []).append(
-                history_run(LabConfig.for_objective(objective, **settings), every, until)[1])
+                progress(objective)
+    finally:
+        if workers > 1:
+            pool.shutdown(cancel_futures=True)
     return histories
 
 

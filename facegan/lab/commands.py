@@ -1,6 +1,6 @@
 """`python -m facegan.lab`: the claims as one table and their figures, or one measured run.
 
-    python -m facegan.lab claims [--seeds 5] [--steps 2000] [--d-steps 3000] [--out docs/lab]
+    python -m facegan.lab claims [--seeds 5] [--steps 2000] [--d-steps 3000] [--workers N] [--out docs/lab]
     python -m facegan.lab run --objective wgan-gp --distribution ring [--steps 2000] [--json out.json]
     python -m facegan.lab presets [--out checkpoints/lab]     # the runs that open trained in the tab
     python -m facegan.lab bench --suite pacgan|unrolled|gan_toy|tutorial [--trials 3] [--steps S] [--out docs/lab]
@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--steps", type=int, default=LabConfig.steps, help="generator steps per run")
     claims.add_argument("--d-steps", type=int, default=3000, help="claim a: D steps with G held fixed")
     claims.add_argument("--distribution", default="ring", choices=MIXTURES, help="claim c counts modes")
+    claims.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                        help="processes for claims b and c, one objective each (default: one per core)")
     claims.add_argument("--out", type=Path, default=Path("docs/lab"), help="folder for the figures and claims.json")
     one = sub.add_parser("run", help="train one objective and print its measurements")
     one.add_argument("--objective", default="gan", choices=tuple(OBJECTIVES))
@@ -100,14 +103,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             args.json.write_text(json.dumps(result, indent=2) + "\n")
         return 0
-    if not 1 <= args.seeds <= 20 or not in_range(args.d_steps, low, high):
-        raise UsageError(f"--seeds must be from 1 to 20 and --d-steps from {low} to {high:,}")
+    if not 1 <= args.seeds <= 20 or not in_range(args.d_steps, low, high) or not 1 <= args.workers <= 64:
+        raise UsageError(f"--seeds must be from 1 to 20, --d-steps from {low} to {high:,} and --workers from 1 to 64")
     from .view import claim_figures  # matplotlib, only here
 
     config = LabConfig(distribution=args.distribution, steps=args.steps)
     started = time.perf_counter()
     a = vanishing_gradient(config, d_steps=args.d_steps)
-    histories = objective_runs(config, args.seeds, progress=lambda o, s: print(f"  {o} seed {s}", file=sys.stderr))
+    histories = objective_runs(config, args.seeds, workers=args.workers,
+                               progress=lambda o: print(f"  {o}: {args.seeds} seeds done", file=sys.stderr))
     b, c = loss_vs_progress(histories), mode_collapse(histories)
     args.out.mkdir(parents=True, exist_ok=True)
     paths = claim_figures(a, b, c, args.out)
