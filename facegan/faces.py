@@ -148,7 +148,7 @@ def align(image: Image.Image, left_eye: tuple[float, float], right_eye: tuple[fl
           size: int = CROP) -> Image.Image:
     """The size×size crop that puts the photo's eyes where the training crops have theirs, eyes level.
 
-    Rendered at 4× and then shrunk with Lanczos, so a large face is not aliased.
+    Rendered at 4× (bilinear) and then shrunk with Lanczos, so a large face is not aliased.
     """
     over = 4 * size / CROP
     (ax, ay), (bx, by) = LEFT_EYE, RIGHT_EYE
@@ -163,7 +163,7 @@ def align(image: Image.Image, left_eye: tuple[float, float], right_eye: tuple[fl
     f = left_eye[1] - (m.imag * ox + m.real * oy)
     big = round(4 * size)
     crop = image.transform((big, big), Image.AFFINE, (m.real, -m.imag, c, m.imag, m.real, f),
-                           resample=Image.BICUBIC, fillcolor=edge_colour(image))
+                           resample=Image.BILINEAR, fillcolor=edge_colour(image))
     return crop.resize((size, size), Image.LANCZOS)
 
 

@@ -61,14 +61,14 @@ class Settings:
 class EncoderConfig:
     nz: int = 100
     image_size: int = 64
-    widths: tuple[int, ...] = (32, 64, 128, 256)
+    widths: tuple[int, ...] = (16, 32, 64, 128)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 class Encoder(nn.Module):
-    """Image in [-1, 1] → z: stride-2 convolutions down to 4×4, then a linear map (27 M multiply-adds a face)."""
+    """Image in [-1, 1] → z: stride-2 convolutions down to 4×4, then a linear map (7 M multiply-adds a face)."""
 
     def __init__(self, config: EncoderConfig = EncoderConfig()) -> None:
         super().__init__()
@@ -93,7 +93,7 @@ def encoder_path(weights: Path) -> Path:
     return Path(weights).parent / ENCODERS / Path(weights).name
 
 
-def train_encoder(generator: Generator, samples: int = 8_000, epochs: int = 8, batch_size: int = 128,
+def train_encoder(generator: Generator, samples: int = 4_000, epochs: int = 10, batch_size: int = 128,
                   lr: float = 2e-3, seed: int = 0, log=print) -> tuple[Encoder, dict]:
     """An encoder fitted to `samples` of the generator's own (z, G(z)) pairs by mean squared error on z.
 
@@ -335,8 +335,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--prior", type=float, default=defaults.prior, help="weight keeping ‖z‖ where G was trained")
     p.add_argument("--predictor", type=Path, default=PREDICTOR_PATH, help="the age/gender judge (its features)")
     p.add_argument("--train-encoders", action="store_true", help="train the generators' encoders instead")
-    p.add_argument("--samples", type=int, default=8_000, help="with --train-encoders: (z, G(z)) pairs")
-    p.add_argument("--epochs", type=int, default=8, help="with --train-encoders")
+    p.add_argument("--samples", type=int, default=4_000, help="with --train-encoders: (z, G(z)) pairs")
+    p.add_argument("--epochs", type=int, default=10, help="with --train-encoders")
     args = p.parse_args(argv)
     weights = generator_files(args.checkpoints, args.model)
     if args.train_encoders:
