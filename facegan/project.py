@@ -225,9 +225,9 @@ class Projector:
             errors = (images.unsqueeze(0) - targets.unsqueeze(1)).pow(2).flatten(2).mean(2)  # photos × candidates
             return candidates[errors.argmin(1)].clone()
 
-    def loss(self, z: torch.Tensor, targets: torch.Tensor, target_features: list[torch.Tensor]) -> torch.Tensor:
+    def loss(self, z: torch.Tensor, targets: torch.Tensor, target_features: list[torch.Tensor],
+             s: Settings) -> torch.Tensor:
         """Per photo: pixel + perceptual + prior, summed over photos so each z gets its own gradient."""
-        s = self.settings
         images = self.generator(z)
         pixel = (images - targets).pow(2).flatten(1).mean(1)
         perceptual = sum((a - b).pow(2).flatten(1).mean(1) * a.shape[1]
@@ -235,8 +235,9 @@ class Projector:
         prior = (z.pow(2).mean(1) - 1).pow(2)
         return (s.pixel * pixel + s.perceptual * perceptual + s.prior * prior).sum()
 
-    def __call__(self, crops: torch.Tensor) -> Projection:
+    def __call__(self, crops: torch.Tensor, settings: Settings | None = None) -> Projection:
         """uint8 N×3×H×W face crops (as `facegan.faces.frame` makes them) → their projections."""
+        settings = settings or self.settings
         started = time.perf_counter()
         targets = to_target(crops, self.generator.config.image_size)
         z = self.start(targets)
@@ -244,10 +245,10 @@ class Projector:
             start_psnr = psnr_of(self.generator(z), targets)
             target_features = judge_features(self.judge, targets)
         z.requires_grad_(True)
-        optimizer = torch.optim.Adam([z], lr=self.settings.lr)
-        for _ in range(self.settings.steps):
+        optimizer = torch.optim.Adam([z], lr=settings.lr)
+        for _ in range(settings.steps):
             optimizer.zero_grad(set_to_none=True)
-            self.loss(z, targets, target_features).backward()
+            self.loss(z, targets, target_features, settings).backward()
             optimizer.step()
         z = z.detach()
         with torch.inference_mode():
