@@ -35,12 +35,14 @@ from torch import nn
 
 from . import __version__
 from .attributes import DEFAULT_PATH as PREDICTOR_PATH
-from .attributes import AttributePredictor, load_predictor
+from .attributes import AttributePredictor, load_predictor, predict
 from .cli import Parser, UsageError, run
+from .editing import ATTRIBUTES, STEPS, Directions, directions_of, walk_scores
 from .export import CheckpointError, load_generator, save_safetensors
 from .faces import FaceError, frame, photo_files
+from .metrics import InceptionFeatures, MetricsError, features_of_images
 from .models import Generator
-from .sampling import to_uint8
+from .sampling import render, seeded_noise, to_uint8
 
 METADATA_KEY = "facegan_encoder"
 ENCODERS = "encoders"  # the folder beside the generators that holds their encoders
@@ -54,7 +56,7 @@ class Settings:
     lr: float = 0.08
     pixel: float = 1.0  # weight of the mean squared pixel error ([-1, 1] scale)
     perceptual: float = 1.0  # weight of the judge-feature distance
-    prior: float = 0.05  # weight of (‖z‖²/nz − 1)²
+    prior: float = 0.5  # weight of (‖z‖²/nz − 1)²
 
 
 @dataclass(frozen=True)
@@ -322,6 +324,65 @@ def project_photos(photos: list[Path], projectors: dict[str, Projector], out: Pa
     return done
 
 
+def held_out_crops(data: Path, count: int) -> tuple[torch.Tensor, int]:
+    """Up to `count` photos of a folder framed as the studio frames them (in file order), and how many
+    photos had no face found."""
+    crops, missed = [], 0
+    for path in photo_files(data):
+        if len(crops) == count:
+            break
+        try:
+            crops.append(crop_tensor(frame(path).crop))
+        except FaceError:
+            missed += 1
+    if not crops:
+        raise UsageError(f"no face found in any photo in {data}")
+    return torch.cat(crops), missed
+
+
+def measure(projector: Projector, directions: Directions | None, crops: torch.Tensor,
+            inception: InceptionFeatures | None = None, batch_size: int = 50) -> dict:
+    """How well one generator's projections match held-out crops, and whether its edits still work on them.
+
+    Reconstruction (PSNR and, with `inception`, the mean distance between Inception features of
+    crop and projection) stands beside the same for a random sample of the generator, paired
+    with each crop; the judge's age and gender of projection and crop are compared; and the
+    Edit tab's walks, measured as `facegan.editing.measure` does on random z, start from the projections.
+    """
+    z, images, started = [], [], time.perf_counter()
+    for chunk in crops.split(batch_size):
+        projection = projector(chunk)
+        z.append(projection.z)
+        images.append(projection.images)
+    seconds = (time.perf_counter() - started) / len(crops)
+    z, images = torch.cat(z), torch.cat(images)
+    generator, judge = projector.generator, projector.judge
+    size = generator.config.image_size
+    targets = to_target(crops, size)
+    random = render(generator, seeded_noise(len(crops), generator.config.nz, 2024), fast=False)
+    result = {"photos": len(crops), "steps": projector.settings.steps, "encoder": projector.encoder is not None,
+              "seconds_per_photo_batched": round(seconds, 3),
+              "psnr": round(float(psnr_of(images.float() / 127.5 - 1, targets).mean()), 2),
+              "psnr_random": round(float(psnr_of(random.float() / 127.5 - 1, targets).mean()), 2)}
+    if inception is not None:
+        real, ours, chance = (torch.from_numpy(features_of_images(inception, x)) for x in (crops, images, random))
+        result["inception_distance"] = round(float((real - ours).norm(dim=1).mean()), 2)
+        result["inception_distance_random"] = round(float((real - chance).norm(dim=1).mean()), 2)
+    (crop_age, crop_female), (age, female) = predict(judge, crops), predict(judge, images)
+    result["judge"] = {"age_difference": round(float((age - crop_age).abs().mean()), 2),
+                       "gender_agreement": round(float(((female > 0.5) == (crop_female > 0.5)).float().mean()), 3),
+                       "crop_mean_age": round(float(crop_age.mean()), 1)}
+    if directions is not None:
+        (ages, _), (_, g_females) = (walk_scores(generator, judge, directions, a, z) for a in ATTRIBUTES)
+        mean_age = ages.mean(1)
+        result["edits"] = {"steps": list(STEPS), "mean_age": [round(x, 1) for x in mean_age.tolist()],
+                           "age_change": round(float(mean_age[-1] - mean_age[0]), 1),
+                           "monotonic": bool((mean_age.diff() > 0).all()),
+                           "gender_flipped": round(float(((g_females[0] > 0.5) != (g_females[-1] > 0.5)).float()
+                                                         .mean()), 3)}
+    return result
+
+
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="python -m facegan.project", description=__doc__)
     p.add_argument("photo", type=Path, nargs="?", help="a photo, or a folder of photos")
@@ -336,6 +397,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--prior", type=float, default=defaults.prior, help="weight keeping ‖z‖ where G was trained")
     p.add_argument("--predictor", type=Path, default=PREDICTOR_PATH, help="the age/gender judge (its features)")
     p.add_argument("--train-encoders", action="store_true", help="train the generators' encoders instead")
+    p.add_argument("--measure", type=Path, metavar="DATA",
+                   help="instead: project the first --count photos of DATA (faces found) and print the measures")
+    p.add_argument("--count", type=int, default=500, help="with --measure: how many photos")
+    p.add_argument("--no-inception", action="store_true", help="with --measure: skip the Inception distances")
     p.add_argument("--samples", type=int, default=4_000, help="with --train-encoders: (z, G(z)) pairs")
     p.add_argument("--epochs", type=int, default=10, help="with --train-encoders")
     args = p.parse_args(argv)
@@ -345,8 +410,21 @@ def main(argv: list[str] | None = None) -> int:
             raise UsageError("--samples must be at least 1024 and --epochs at least 1")
         train_encoders(weights, args.samples, args.epochs)
         return 0
+    settings = Settings(args.steps, args.lr, args.pixel, args.perceptual, args.prior)
+    if args.measure:
+        if not args.measure.is_dir() or args.count < 1:
+            raise UsageError(f"--measure needs a folder of photos and --count at least 1, got {args.measure}")
+        judge, _ = load_predictor(args.predictor)
+        crops, missed = held_out_crops(args.measure, args.count)
+        print(f"{len(crops)} faces framed ({missed} photos without a face found)", flush=True)
+        inception = None if args.no_inception else InceptionFeatures()
+        for path in weights:
+            generator, meta = load_generator(path)
+            result = measure(projector_for(path, judge, settings), directions_of(meta), crops, inception)
+            print(json.dumps({"model": path.stem, **result}), flush=True)
+        return 0
     if args.photo is None:
-        raise UsageError("name a photo or a folder of photos (or --train-encoders)")
+        raise UsageError("name a photo or a folder of photos (or --train-encoders, or --measure DATA)")
     if not args.photo.exists():
         raise UsageError(f"no such file or folder: {args.photo}")
     if args.steps < 0 or not (args.lr > 0 and min(args.pixel, args.perceptual, args.prior) >= 0):
@@ -354,7 +432,6 @@ def main(argv: list[str] | None = None) -> int:
     photos = photo_files(args.photo)
     if not photos:
         raise UsageError(f"no images in {args.photo}")
-    settings = Settings(args.steps, args.lr, args.pixel, args.perceptual, args.prior)
     judge, _ = load_predictor(args.predictor)
     projectors = {path.stem: projector_for(path, judge, settings) for path in weights}
     if project_photos(photos, projectors, args.out) == 0:
@@ -365,7 +442,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cli(argv: list[str] | None = None) -> int:
     """main() with bad input turned into one line on stderr and exit code 2."""
-    return run(main, argv, "project", expected=(CheckpointError, FaceError))
+    return run(main, argv, "project", expected=(CheckpointError, FaceError, MetricsError))
 
 
 if __name__ == "__main__":
