@@ -108,7 +108,7 @@ def train_encoder(generator: Generator, samples: int = 4_000, epochs: int = 10, 
     z = torch.randn(samples + 512, nz, generator=rng)
     with torch.inference_mode():
         images = torch.cat([generator(chunk) for chunk in z.split(256)])
-    (z, test_z), (images, test_images) = z.split(samples), images.split(samples)
+    z, test_z, images, test_images = z[:samples], z[samples:], images[:samples], images[samples:]
     encoder = Encoder(EncoderConfig(nz=nz, image_size=size))
     steps = epochs * (samples // batch_size)
     optimizer = torch.optim.AdamW(encoder.parameters(), lr=lr, weight_decay=1e-4)

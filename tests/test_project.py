@@ -154,3 +154,88 @@ def test_a_huge_photo_is_read_small(face, tmp_path):
 def test_a_hand_cropped_face_is_centre_cropped_and_resized(face):
     hand = photo_of(face, side=200, size=(260, 200), at=(30, 0))
     assert psnr(from_crop(encoded(hand, "PNG")), face) > 25
+
+
+@pytest.fixture(scope="module")
+def judge():
+    from facegan.attributes import load_predictor
+
+    return load_predictor(ROOT / "checkpoints" / "attributes" / "age-gender.safetensors")[0]
+
+
+@pytest.fixture(scope="module")
+def projected(dcgan, judge):
+    """Four DCGAN faces and eight WGAN faces (which DCGAN never drew) projected into DCGAN, 10 steps."""
+    from facegan.export import load_generator
+    from facegan.project import Settings, projector_for
+    from facegan.sampling import render, seeded_noise
+
+    own = render(dcgan, seeded_noise(4, 100, 7), fast=False)
+    other = render(load_generator(ROOT / "checkpoints" / "wgan.safetensors")[0], seeded_noise(8, 100, 3), fast=False)
+    projector = projector_for(DCGAN, judge, Settings(steps=10))
+    assert projector.encoder is not None  # the shipped encoder matches the shipped weights
+    return own, other, projector(torch.cat([own, other]))
+
+
+def test_projecting_a_generated_face_recovers_it(dcgan, projected):
+    from facegan.sampling import render, seeded_noise
+
+    own, _, projection = projected
+    targets = own.float() / 127.5 - 1
+    chance = psnr_of(render(dcgan, seeded_noise(4, 100, 8), fast=False).float() / 127.5 - 1, targets)
+    recovered = projection.psnr[:4]
+    assert recovered.mean() > 23 and (recovered > chance + 8).all()
+    assert (recovered >= projection.start_psnr[:4]).all()  # the steps improve on the encoder's guess
+
+
+def test_the_judge_reads_a_projection_as_it_reads_the_face(judge, projected):
+    from facegan.attributes import predict
+
+    _, other, projection = projected
+    (age, female), (projected_age, projected_female) = predict(judge, other), predict(judge, projection.images[4:])
+    assert (projected_age - age).abs().mean() < 10
+    assert ((projected_female > 0.5) == (female > 0.5)).sum() >= 7
+    assert (projection.z[4:].norm(dim=1) / 10).sub(1).abs().max() < 0.25  # the prior keeps ‖z‖ ≈ √nz
+
+
+def test_an_encoder_is_used_only_with_the_generator_it_was_trained_on(tmp_path):
+    from facegan.export import export_generator, load_generator
+    from facegan.models import Generator, ModelConfig
+    from facegan.project import encoder_path, load_encoder, save_encoder, train_encoder
+
+    weights = tmp_path / "tiny.safetensors"
+    torch.manual_seed(0)
+    export_generator(Generator(ModelConfig(ngf=8, image_size=32)).eval(), weights, {"mode": "dcgan"})
+    generator = load_generator(weights)[0].requires_grad_(False)
+    encoder, info = train_encoder(generator, samples=256, epochs=1, batch_size=64, log=lambda _: None)
+    save_encoder(encoder, weights, info)
+    loaded, meta = load_encoder(weights)
+    assert meta["generator"] == "tiny.safetensors" and meta["held_out_psnr"] == info["held_out_psnr"]
+    x = torch.zeros(1, 3, 32, 32)
+    assert torch.equal(loaded(x), encoder(x))
+    torch.manual_seed(1)
+    export_generator(Generator(ModelConfig(ngf=8, image_size=32)).eval(), weights, {"mode": "dcgan"})
+    assert load_encoder(weights) is None  # retrained weights: the old encoder no longer applies
+    encoder_path(weights).write_bytes(b"garbage")
+    assert load_encoder(weights) is None
+
+
+def test_the_command_line_projects_a_photo_or_a_folder(face, tmp_path, capsys):
+    from facegan.project import cli
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    photo_of(face).save(photos / "me.png")
+    (photos / "notes.jpg").write_text("not a photo")
+    out = tmp_path / "out"
+    common = ["--model", "wgan", "--steps", "1", "--out", str(out), "--checkpoints", str(ROOT / "checkpoints")]
+    assert cli([str(photos / "me.png"), *common]) == 0
+    assert Image.open(out / "me.crop.png").size == (64, 64) and Image.open(out / "me.wgan.png").size == (64, 64)
+    assert "me.png: 1 face" in capsys.readouterr().out
+    assert cli([str(photos), *common]) == 0  # a folder: the bad file is skipped, with a line saying why
+    assert "notes.jpg: skipped: not an image" in capsys.readouterr().err
+    for bad in ([str(photos / "notes.jpg"), *common], [str(tmp_path / "missing.jpg"), *common],
+                [str(photos), "--model", "nope", "--checkpoints", str(ROOT / "checkpoints")], []):
+        assert cli(bad) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("project: error: ") and err.count("\n") == 1
