@@ -42,7 +42,7 @@ from .export import CheckpointError, load_generator, save_safetensors
 from .faces import FaceError, frame, photo_files
 from .metrics import InceptionFeatures, MetricsError, features_of_images
 from .models import Generator
-from .sampling import render, seeded_noise, to_uint8
+from .sampling import display_grid, render, seeded_noise, to_uint8
 
 METADATA_KEY = "facegan_encoder"
 ENCODERS = "encoders"  # the folder beside the generators that holds their encoders
@@ -383,6 +383,25 @@ def measure(projector: Projector, directions: Directions | None, crops: torch.Te
     return result
 
 
+def example_grid(weights: list[Path], judge: AttributePredictor, settings: Settings, per_model: int = 2,
+                 face_px: int = 96) -> Image.Image:
+    """Faces that may be shown (each generator's own samples) projected into every generator.
+
+    One row per face: the face, its projection into each generator, then the first generator's
+    projection moved 2 steps younger and 2 steps older along that generator's age direction.
+    """
+    loaded = [load_generator(path) for path in weights]
+    faces = torch.cat([render(g, seeded_noise(per_model, g.config.nz, 11), fast=False) for g, _ in loaded])
+    projections = [projector_for(path, judge, settings)(faces, settings) for path in weights]
+    columns = [faces] + [F.interpolate(p.images.float(), size=faces.shape[-2:], mode="bilinear", antialias=True)
+                         .round().to(torch.uint8) for p in projections]
+    directions = directions_of(loaded[0][1])
+    if directions is not None:
+        columns += [render(loaded[0][0], directions.edit(projections[0].z, age=step), fast=False) for step in (-2, 2)]
+    rows = torch.stack(columns, 1).flatten(0, 1)
+    return display_grid(rows, face_px, nrow=len(columns))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = Parser(prog="python -m facegan.project", description=__doc__)
     p.add_argument("photo", type=Path, nargs="?", help="a photo, or a folder of photos")
@@ -400,6 +419,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--measure", type=Path, metavar="DATA",
                    help="instead: project the first --count photos of DATA (faces found) and print the measures")
     p.add_argument("--count", type=int, default=500, help="with --measure: how many photos")
+    p.add_argument("--grid", type=Path, metavar="PNG", help="instead: save a grid of the generators' own faces "
+                   "projected into each generator, then younger and older")
     p.add_argument("--no-inception", action="store_true", help="with --measure: skip the Inception distances")
     p.add_argument("--samples", type=int, default=4_000, help="with --train-encoders: (z, G(z)) pairs")
     p.add_argument("--epochs", type=int, default=10, help="with --train-encoders")
@@ -411,6 +432,13 @@ def main(argv: list[str] | None = None) -> int:
         train_encoders(weights, args.samples, args.epochs)
         return 0
     settings = Settings(args.steps, args.lr, args.pixel, args.perceptual, args.prior)
+    if args.grid:
+        if args.grid.suffix.lower() != ".png":
+            raise UsageError(f"--grid must end in .png, got {args.grid}")
+        args.grid.parent.mkdir(parents=True, exist_ok=True)
+        example_grid(weights, load_predictor(args.predictor)[0], settings).save(args.grid)
+        print(f"grid → {args.grid}")
+        return 0
     if args.measure:
         if not args.measure.is_dir() or args.count < 1:
             raise UsageError(f"--measure needs a folder of photos and --count at least 1, got {args.measure}")

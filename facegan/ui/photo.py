@@ -133,10 +133,8 @@ class Photo(Edit):
         entry, z = self._entry(name, check), self._projected(name, latents, check)
         d = self._directions(entry, check)
         base, low, high = self._age_range(d, z)
-        years = check.clamp(years, low, high, "field.age")
-        gender = check.clamp(gender, -MAX_EDIT, MAX_EDIT, "field.gender_steps")
-        return self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), gender, conditional,
-                            check)
+        steps = (check.clamp(years, low, high, "field.age") - base) / d.years_per_step(bool(conditional))
+        return self.photo_edit(name, latents, steps, gender, conditional, request)
 
     def photo_edit(self, name: str, latents, age, gender, conditional: bool = True, request: gr.Request = None):
         """A projection moved `age` and `gender` steps (−3…3) along the model's directions: face and caption."""
