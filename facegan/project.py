@@ -10,7 +10,7 @@ prior that keeps ‖z‖ where G was trained (‖z‖² ≈ nz for z ~ N(0, I)).
 
     python -m facegan.project photo.jpg [--model dcgan] [--out projected/]
     python -m facegan.project photos/ --steps 40
-    python -m facegan.project --train-encoders                  # one encoder per generator, a few minutes each
+    python -m facegan.project --train-encoders                  # one encoder per generator
 
 Encoders live in checkpoints/encoders/NAME.safetensors, their metadata naming the
 generator file (and its SHA-256) they were trained on; a generator without a matching
@@ -50,7 +50,7 @@ ENCODERS = "encoders"  # the folder beside the generators that holds their encod
 
 @dataclass(frozen=True)
 class Settings:
-    """How hard to fit z to a photo. The defaults keep a photo under a few seconds per generator on 2 CPU cores."""
+    """How hard to fit z to a photo: the defaults trade closeness for a visitor's wait (docs/benchmarks.md)."""
 
     steps: int = 20
     lr: float = 0.08
