@@ -42,7 +42,7 @@ from .export import CheckpointError, load_generator, save_safetensors
 from .faces import FaceError, frame, photo_files
 from .metrics import InceptionFeatures, MetricsError, features_of_images
 from .models import Generator
-from .sampling import display_grid, render, seeded_noise, to_uint8
+from .sampling import display_grid, render, seeded_noise, to_pil, to_uint8
 
 METADATA_KEY = "facegan_encoder"
 ENCODERS = "encoders"  # the folder beside the generators that holds their encoders
@@ -282,11 +282,6 @@ def crop_tensor(crop: Image.Image) -> torch.Tensor:
     return torch.from_numpy(np.array(crop.convert("RGB"))).permute(2, 0, 1).unsqueeze(0).contiguous()
 
 
-def to_image(images: torch.Tensor) -> Image.Image:
-    """uint8 1×3×H×W → PIL."""
-    return Image.fromarray(images[0].permute(1, 2, 0).cpu().numpy())
-
-
 def train_encoders(weights: list[Path], samples: int, epochs: int) -> None:
     for path in weights:
         generator, _ = load_generator(path)
@@ -316,7 +311,7 @@ def project_photos(photos: list[Path], projectors: dict[str, Projector], out: Pa
                  "eyes found" if framed.face.eyes_found else "eyes placed from the face box"]
         for name, projector in projectors.items():
             projection = projector(crop)
-            to_image(projection.images).save(out / f"{photo.stem}.{name}.png")
+            to_pil(projection.images).save(out / f"{photo.stem}.{name}.png")
             notes.append(f"{name} PSNR {float(projection.psnr[0]):.1f} dB "
                          f"(start {float(projection.start_psnr[0]):.1f}) in {projection.seconds:.1f} s")
         print(f"{photo.name}: " + "; ".join(notes), flush=True)
