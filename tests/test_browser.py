@@ -110,7 +110,8 @@ def test_chinese_browser_gets_the_chinese_studio(browser, app_url):
     page = open_page(browser, app_url, "zh-CN")
     try:
         image_src(page, "#samples-grid")
-        assert page.get_by_role("tab").all_inner_texts() == ["样本", "插值", "对比", "编辑", "关于模型", "实验室"]
+        tabs = ["样本", "插值", "对比", "编辑", "你的照片", "关于模型", "实验室"]
+        assert page.get_by_role("tab").all_inner_texts() == tabs
         assert page.get_by_role("button", name="随机种子").count() == 1 and page.get_by_text("人脸数量").count() >= 1
         page.get_by_role("tab", name="关于模型").click()
         page.get_by_text("生成器步数").first.wait_for(timeout=30_000)

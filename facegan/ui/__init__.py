@@ -4,6 +4,7 @@
     interpolation  the walk between two seeds
     compare        one seed through every model
     edit           age and gender directions
+    photo          a visitor's photo projected into every model, then edited
     about          objectives, facts, curves and progress grids
     lab            GANs trained live on 2-D points: the three claims, side by side
     common         the input checks and the handlers' base every tab shares
@@ -18,7 +19,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..hub import HubError, fetch_weights
-from . import about, compare, edit, interpolation, lab, samples
+from . import about, compare, edit, interpolation, lab, photo, samples
 from .common import MAX_SEED, Checks
 from .compare import Compare
 from .edit import Edit
@@ -62,6 +63,8 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
                     compare.tab(studio, demo)
                 with gr.Tab(t("tab.edit"), id="edit"):
                     edit.tab(studio, demo, choices)
+                with gr.Tab(t("tab.photo"), id="photo"):
+                    photo.tab(photo.Photo(gallery), demo, choices)
                 with gr.Tab(t("tab.about"), id="about", elem_id="about"):
                     about.tab(gallery, demo)
             with gr.Tab(t("tab.lab"), id="lab", elem_id="lab"):

@@ -42,6 +42,7 @@ RANGES = {
     "t": Range(0.0, 1.0, 0.01),  # where on the interpolation walk
     "frames": Range(2, 16, 1, integer=True),  # the interpolation strip
     "edit_steps": Range(-max(STEPS), max(STEPS), 0.1),  # ±3 steps: z's spread along a direction, 3 std devs
+    "projection_steps": Range(0, 100, 1, integer=True),  # Your photo: optimisation steps on z after the encoder
 }
 
 

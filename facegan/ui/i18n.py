@@ -22,6 +22,8 @@ from collections.abc import Callable
 
 import gradio as gr
 
+from ..faces import REASONS
+
 # The objectives as formulas: one copy, shown in every language.
 DCGAN_LOSS = r"""$$L_D = -\mathbb{E}_x\left[\log \sigma(D(x))\right] - \mathbb{E}_z\left[\log\left(1 - \sigma(D(G(z)))\right)\right]
 \qquad L_G = -\mathbb{E}_z\left[\log \sigma(D(G(z)))\right]$$"""
@@ -349,6 +351,39 @@ penalty on random mixes of real and generated faces instead of clipping:
     "lab.lit.quoted": "Quoted from {source}: the GAN captured {modes:g} of {total}.",
     "msg.lab_lit_missing": "No measured results for the {suite} suite yet: run `python -m facegan.lab bench "
                            "--suite {suite}`.",
+    # Your photo
+    "tab.photo": "Your photo",
+    "photo.intro": "### Your own face in each generator\nUpload a photo or take one with the webcam. The studio finds the "
+                   "largest face, turns it so the eyes are level and crops it as the training faces were cropped "
+                   "(64×64), then looks for the z whose face is closest to it in every model: an encoder's guess, "
+                   "then a few steps of optimisation. Age and gender then move that z along the Edit tab's directions.",
+    "photo.upload": "Photo (JPEG, PNG, WebP…)",
+    "photo.webcam": "…or the webcam",
+    "photo.hand": "Crop by hand (when the face is not found, or the wrong one is)",
+    "photo.hand_editor": "Crop tight around the face: forehead to chin, ear to ear",
+    "photo.framing": "Framing",
+    "photo.framing.detect": "Find the face",
+    "photo.framing.hand": "My crop",
+    "photo.steps": "Optimisation steps",
+    "photo.steps_info": "More steps fit the photo closer and take longer; 0 keeps the encoder's guess",
+    "photo.go": "Project into every model",
+    "photo.crop": "The crop the models see (64×64, shown large)",
+    "photo.row": "The crop, then each model's projection",
+    "photo.table": "The judge reads the crop as **{age:.0f} years**, P(female) **{female:.2f}**.\n\n"
+                   "| model | PSNR (dB) | start (dB) | judged age | judged P(female) | seconds |\n"
+                   "| --- | --- | --- | --- | --- | --- |",
+    "photo.eyes_found": "Eyes found and levelled.",
+    "photo.eyes_placed": "Eyes not found: placed where the face's box has them on the training crops (a turned head stays turned).",
+    "photo.faces": "{count} faces found: the largest is used. ",
+    "photo.by_hand": "Cropped by hand (centre square).",
+    "photo.privacy": "**Your photo stays yours.** It is read only to answer your click: the studio never saves it or "
+                     "writes it to a log, and Gradio's temporary upload copies are deleted within the hour. What comes "
+                     "back to this page are the crop, the projections and their latents.",
+    "photo.field.steps": "optimisation steps",
+    "photo.no_photo": "Upload a photo or take one with the webcam first.",
+    "photo.no_projection": "Project a photo first: there is no projection into {name} yet.",
+    "photo.no_judge": "Projection needs the age/gender judge, which is missing: {error}",
+    **{f"photo.reason.{reason}": f"{message[0].upper()}{message[1:]}." for reason, message in REASONS.items()},
 }
 
 ZH: dict[str, str] = {
@@ -631,6 +666,42 @@ ZH: dict[str, str] = {
                    "捕获最多的是 **{best}**：**{best_modes:.1f}** 个（{best_q:.0%}）。",
     "lab.lit.quoted": "引自 {source}：GAN 捕获了 {total} 个模式中的 {modes:g} 个。",
     "msg.lab_lit_missing": "{suite} 基准尚无测得的结果：请运行 `python -m facegan.lab bench --suite {suite}`。",
+    # Your photo
+    "tab.photo": "你的照片",
+    "photo.intro": "### 你自己的脸，在每个生成器中\n上传一张照片或用摄像头拍一张。工作室会找到最大的人脸，把它转正使双眼水平，"
+                   "并按训练人脸的方式裁剪（64×64），然后在每个模型中寻找生成的人脸与之最接近的 z：先由编码器猜测，"
+                   "再优化几步。之后年龄和性别沿“编辑”页的方向移动这个 z。",
+    "photo.upload": "照片（JPEG、PNG、WebP 等）",
+    "photo.webcam": "……或使用摄像头",
+    "photo.hand": "手动裁剪（未找到人脸或找错时）",
+    "photo.hand_editor": "紧贴人脸裁剪：从额头到下巴，从左耳到右耳",
+    "photo.framing": "取景方式",
+    "photo.framing.detect": "自动找脸",
+    "photo.framing.hand": "我的裁剪",
+    "photo.steps": "优化步数",
+    "photo.steps_info": "步数越多越贴近照片，也越慢；0 表示只用编码器的猜测",
+    "photo.go": "投影到每个模型",
+    "photo.crop": "模型看到的裁剪（64×64，放大显示）",
+    "photo.row": "裁剪，以及每个模型的投影",
+    "photo.table": "评判网络认为裁剪中的人约 **{age:.0f} 岁**，P(女性) 为 **{female:.2f}**。\n\n"
+                   "| 模型 | PSNR (dB) | 起点 (dB) | 判定年龄 | 判定 P(女性) | 秒 |\n"
+                   "| --- | --- | --- | --- | --- | --- |",
+    "photo.eyes_found": "已找到双眼并调为水平。",
+    "photo.eyes_placed": "未找到双眼：按训练裁剪中人脸框与眼睛的位置关系放置（侧转的头部保持原样）。",
+    "photo.faces": "找到 {count} 张人脸：使用最大的一张。",
+    "photo.by_hand": "手动裁剪（取中心正方形）。",
+    "photo.privacy": "**你的照片只属于你。** 它只在响应你的点击时被读取：工作室从不保存它，也不写入日志；"
+                     "Gradio 的临时上传副本会在一小时内删除。返回本页面的只有裁剪、投影及其隐向量。",
+    "photo.field.steps": "优化步数",
+    "photo.no_photo": "请先上传照片或用摄像头拍一张。",
+    "photo.no_projection": "请先投影一张照片：{name} 中还没有投影。",
+    "photo.no_judge": "投影需要年龄/性别评判网络，但它缺失：{error}",
+    "photo.reason.not_image": "这不是可以读取的图像文件（{detail}）。",
+    "photo.reason.corrupt": "图像文件已损坏或被截断（{detail}）。",
+    "photo.reason.too_large": "图像太大：{width}×{height} 像素，最多 {limit} 百万像素。",
+    "photo.reason.bomb": "图像声称远大于 {limit} 百万像素：未读取即拒绝（可能是解压炸弹）。",
+    "photo.reason.too_small": "图像太小：{width}×{height} 像素，至少需要 {minimum}×{minimum}。",
+    "photo.reason.no_face": "照片中未找到人脸：请换一张更清晰、正面、光线好的照片，或手动裁剪人脸。",
 }
 
 # Language code → strings. "zh" also covers zh-CN, zh-SG… (the browser falls back from zh-CN to zh).

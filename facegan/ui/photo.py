@@ -1,0 +1,209 @@
+"""The "Your photo" tab: a visitor's photo framed like the training crops, projected into every generator's z,
+then moved along the Edit tab's age and gender directions.
+
+The photo is read inside the request and nothing of it is kept by the studio: the projections
+travel back to the page as latents (one list of numbers per model), and the edits start from those.
+"""
+
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+import torch
+import torch.nn.functional as F
+
+from ..attributes import DEFAULT_PATH as PREDICTOR_PATH
+from ..attributes import AttributePredictor, load_predictor, predict
+from ..export import CheckpointError
+from ..faces import CROP, FaceError, frame, from_crop
+from ..project import Projector, Settings, crop_tensor, load_encoder
+from ..sampling import display_grid
+from .common import STRIP_FACE_PX, Checks, slider
+from .edit import EDIT_FACE_PX, MAX_YEARS, Edit
+from .i18n import language, t, text
+
+SIDE_BY_SIDE_PX = 192  # each face of the crop-and-projections row
+
+
+class Photo(Edit):
+    """Framing, projection and edits of a visitor's photo; the projectors are built on first use."""
+
+    def __init__(self, gallery) -> None:
+        super().__init__(gallery)
+        self._judge = None
+        self._projectors: dict[str, Projector] = {}
+
+    def _judge_of(self, check: Checks) -> AttributePredictor:
+        """The age/gender judge (beside the generators, else checkpoints/attributes/ of the working directory):
+        its features are the perceptual loss, its readings the table's."""
+        if self._judge is None:
+            beside = [e.path.parent / PREDICTOR_PATH.relative_to("checkpoints") for e in self.gallery.models.values()]
+            path = next((p for p in beside if p.is_file()), PREDICTOR_PATH)
+            try:
+                self._judge = load_predictor(path)[0]
+            except CheckpointError as error:
+                raise check.error("photo.no_judge", error=error) from None
+        return self._judge
+
+    def _projector(self, name: str, check: Checks) -> Projector:
+        if name not in self._projectors:
+            entry = self.gallery.models[name]
+            encoder = load_encoder(entry.path)
+            self._projectors[name] = Projector(entry.generator, self._judge_of(check), encoder[0] if encoder else None)
+        return self._projectors[name]
+
+    @staticmethod
+    def _frame(photo, framing: str, hand, check: Checks) -> tuple[torch.Tensor, str]:
+        """The 64×64 crop (uint8 1×3×64×64) and a line on how it was found."""
+        try:
+            if framing == "hand":
+                source = (hand or {}).get("composite") if isinstance(hand, dict) else hand
+                if source is None and photo is None:
+                    raise check.error("photo.no_photo")
+                return crop_tensor(from_crop(source or photo)), text("photo.by_hand", check.lang)
+            if photo is None:
+                raise check.error("photo.no_photo")
+            framed = frame(photo)
+        except FaceError as error:
+            raise check.error(f"photo.reason.{error.reason}", **error.values) from None
+        eyes = text("photo.eyes_found" if framed.face.eyes_found else "photo.eyes_placed", check.lang)
+        faces = text("photo.faces", check.lang, count=framed.faces) if framed.faces > 1 else ""
+        return crop_tensor(framed.crop), f"{faces}{eyes}"
+
+    def photo_project(self, photo, framing: str = "detect", steps=Settings.steps, hand=None, webcam=None,
+                      request: gr.Request = None) -> tuple:
+        """A photo (a file) → its 64×64 crop, the crop beside every generator's projection, a table of
+        reconstruction numbers, and the projected latents ({model: [z…]}) that /photo_edit takes.
+
+        framing "detect" finds, aligns and crops the largest face; "hand" takes the photo (or the hand
+        crop, in the tab) as already cropped to the face, and centre-crops it. The tab's webcam shot
+        stands in for the photo when there is no file.
+        """
+        check = Checks(language(request))
+        steps = check.within(steps, "projection_steps", "photo.field.steps")
+        crop, note = self._frame(photo or webcam, framing, hand, check)
+        latents, faces, rows = {}, [crop], []
+        judge = self._judge_of(check)
+        age, female = predict(judge, crop)
+        for name in self.gallery.names:
+            result = self._projector(name, check)(crop, Settings(steps=steps))
+            latents[name] = [round(v, 5) for v in result.z[0].tolist()]
+            faces.append(result.images if result.images.shape[-1] == CROP else
+                         F.interpolate(result.images.float(), size=(CROP, CROP), mode="bilinear",
+                                       antialias=True).round().clamp(0, 255).to(torch.uint8))
+            p_age, p_female = predict(judge, result.images)
+            rows.append(f"| {name} | {float(result.psnr[0]):.1f} | {float(result.start_psnr[0]):.1f} | "
+                        f"{float(p_age[0]):.0f} | {float(p_female[0]):.2f} | {result.seconds:.1f} |")
+        table = text("photo.table", check.lang, age=float(age[0]), female=float(female[0])) + "\n" + "\n".join(rows)
+        crop_shown = display_grid(crop, EDIT_FACE_PX, padding=0)
+        row = display_grid(torch.cat(faces), SIDE_BY_SIDE_PX, nrow=len(faces))
+        return crop_shown, note, row, table, latents
+
+    def _projected(self, name, latents, check: Checks) -> torch.Tensor:
+        """The projected z of this model, from what /photo_project returned."""
+        entry = self._entry(name, check)
+        try:
+            values = (json.loads(latents) if isinstance(latents, str) else latents)[name]
+            z = torch.tensor(values, dtype=torch.float32)
+        except (KeyError, TypeError, ValueError, json.JSONDecodeError):
+            raise check.error("photo.no_projection", name=name) from None
+        if z.shape != (entry.generator.config.nz,) or not torch.isfinite(z).all():
+            raise check.error("photo.no_projection", name=name)
+        return z
+
+    def photo_edit_start(self, name: str, latents, attribute: str = "age", conditional: bool = True,
+                         request: gr.Request = None) -> tuple:
+        """The edit controls for one model's projection: sliders (age in years, gender), face, caption, walk."""
+        check = Checks(language(request))
+        entry, z = self._entry(name, check), self._projected(name, latents, check)
+        if entry.directions is None:
+            off = gr.update(interactive=False)
+            return off, off, self._edit_face(entry, z), text("msg.no_directions", check.lang, name=name), None
+        d = entry.directions
+        base, low, high = self._age_range(d, z)
+        years = min(max(base, low), high)
+        face, caption = self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), 0.0,
+                                     conditional, check)
+        walk = self._attribute_walk(entry, d, z, attribute, conditional)
+        return (gr.update(minimum=low, maximum=high, value=years, interactive=True),
+                gr.update(value=0, interactive=True), face, caption, walk)
+
+    def photo_edit_years(self, name: str, latents, years, gender, conditional: bool = True,
+                         request: gr.Request = None) -> tuple:
+        """The sliders: age in fitted years (the projection sits at its own), gender in steps."""
+        check = Checks(language(request))
+        entry, z = self._entry(name, check), self._projected(name, latents, check)
+        d = self._directions(entry, check)
+        base, low, high = self._age_range(d, z)
+        steps = (check.clamp(years, low, high, "field.age") - base) / d.years_per_step(bool(conditional))
+        return self.photo_edit(name, latents, steps, gender, conditional, request)
+
+    def photo_edit(self, name: str, latents, age, gender, conditional: bool = True, request: gr.Request = None):
+        """A projection moved `age` and `gender` steps (−3…3) along the model's directions: face and caption."""
+        check = Checks(language(request))
+        entry, z = self._entry(name, check), self._projected(name, latents, check)
+        d = self._directions(entry, check)
+        age = check.within(age, "edit_steps", "field.age_steps")
+        gender = check.within(gender, "edit_steps", "field.gender_steps")
+        return self._edited(entry, d, z, age, gender, conditional, check)
+
+    def photo_walk(self, name: str, latents, attribute: str = "age", conditional: bool = True,
+                   request: gr.Request = None):
+        """Seven faces along one attribute's direction from the projection, −3 to +3 steps."""
+        check = Checks(language(request))
+        entry, z = self._entry(name, check), self._projected(name, latents, check)
+        return self._attribute_walk(entry, self._directions(entry, check), z, attribute, conditional)
+
+
+def tab(studio: Photo, demo: gr.Blocks, choices: list) -> None:
+    gr.Markdown(t("photo.intro"))
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            upload = gr.File(label=t("photo.upload"), file_types=["image"], type="filepath", elem_id="photo-upload")
+            webcam = gr.Image(label=t("photo.webcam"), sources=["webcam"], type="filepath", image_mode=None,
+                              format="png", height=240)
+            with gr.Accordion(t("photo.hand"), open=False):
+                hand = gr.ImageEditor(label=t("photo.hand_editor"), type="filepath", image_mode="RGB",
+                                      transforms=("crop",), brush=False, eraser=False, layers=False, format="png")
+            framing = gr.Radio([(t("photo.framing.detect"), "detect"), (t("photo.framing.hand"), "hand")],
+                               value="detect", label=t("photo.framing"))
+            steps = slider("projection_steps", Settings.steps, t("photo.steps"), info=t("photo.steps_info"))
+            go = gr.Button(t("photo.go"), variant="primary")
+        with gr.Column(scale=1, min_width=300):
+            crop = gr.Image(label=t("photo.crop"), type="pil", format="png", height=EDIT_FACE_PX + 48,
+                            interactive=False)
+            note = gr.Markdown(elem_id="photo-note")
+    row = gr.Image(label=t("photo.row"), type="pil", format="png", interactive=False, elem_id="photo-row")
+    table = gr.Markdown(elem_id="photo-table")
+    latents = gr.JSON(visible=False)
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            model = gr.Dropdown(choices, value=choices[0][1], label=t("model"))
+            age = gr.Slider(0, MAX_YEARS, value=30, step=1, label=t("age"), info=t("age_info"), interactive=False)
+            gender = slider("edit_steps", 0, t("gender"), info=t("gender_info"), interactive=False)
+            conditional = gr.Checkbox(True, label=t("conditional"), info=t("conditional_info"))
+            along = gr.Radio([(t("along.age"), "age"), (t("along.gender"), "gender")], value="age",
+                             label=t("walk_along"))
+        with gr.Column(scale=2, min_width=EDIT_FACE_PX + 24):
+            edited = gr.Image(label=t("edited"), type="pil", format="png", height=EDIT_FACE_PX + 48,
+                              buttons=["download"], interactive=False, elem_id="photo-edited")
+            reading = gr.Markdown()
+    strip = gr.Image(label=t("edit_walk"), type="pil", format="png", buttons=["download"], interactive=False,
+                     elem_id="photo-strip", height=STRIP_FACE_PX + 48)
+    gr.Markdown(t("photo.privacy"))
+    upload.upload(lambda: None, None, webcam, api_name=False)  # the newest source is the one projected
+    webcam.input(lambda: None, None, upload, api_name=False)
+    project = go.click(studio.photo_project, [upload, framing, steps, hand, webcam],
+                       [crop, note, row, table, latents], api_name="photo_project")
+    start = [model, latents, along, conditional]
+    project.success(studio.photo_edit_start, start, [age, gender, edited, reading, strip], api_name=False)
+    model.change(studio.photo_edit_start, start, [age, gender, edited, reading, strip], api_name=False)
+    gr.on([age.input, gender.input, conditional.change], studio.photo_edit_years,
+          [model, latents, age, gender, conditional], [edited, reading], api_name=False,
+          trigger_mode="always_last", show_progress="hidden")
+    gr.on([conditional.change, along.change], studio.photo_walk, [model, latents, along, conditional], strip,
+          api_name="photo_walk", trigger_mode="always_last")
+    api_age, api_gender = gr.Number(0, visible=False), gr.Number(0, visible=False)
+    gr.Button(visible=False).click(studio.photo_edit, [model, latents, api_age, api_gender, conditional],
+                                   [edited, reading], api_name="photo_edit")
