@@ -1,7 +1,7 @@
 """What the face tabs share: their number ranges, the input checks in the visitor's language, and the
 handlers' base over the gallery.
 
-One rule for every face tab and endpoint: a number outside its range is clamped to the range with a
+One rule for every tab and endpoint, the Lab's included: a number outside its range is clamped to the range with a
 gr.Warning saying so (the nearest allowed value is what was meant); what cannot be repaired (no number at
 all, an unknown model or method, a model without edit directions) is refused with a gr.Error.
 """

@@ -254,7 +254,6 @@ penalty on random mixes of real and generated faces instead of clipping:
     "msg.lab_strokes": "The drawing's strokes are not valid JSON (a list of polylines of [x, y] points).",
     "msg.lab_done": "This run has reached its {steps:,} generator steps: press Reset, or change a setting, to start "
                     "again.",
-    "msg.lab_range": "The {field} must be from {low:g} to {high:g} (whole numbers where the limits are), not {value}.",
     "msg.lab_empty_drawing": "The drawing is empty: pick the brush and draw at least one stroke first.",
     "msg.lab_diverged": "The run diverged at generator step {step:,} (a loss became infinite or NaN): lower the "
                         "learning rates and press Reset.",
@@ -581,7 +580,6 @@ ZH: dict[str, str] = {
     "msg.lab_settings": "实验室无法使用这些设置运行：{error}。",
     "msg.lab_strokes": "手绘的笔画不是有效的 JSON（应为由 [x, y] 点组成的折线列表）。",
     "msg.lab_done": "本次训练已达到 {steps:,} 个生成器步：点击重置或修改任一设置即可重新开始。",
-    "msg.lab_range": "{field}必须在 {low:g} 到 {high:g} 之间（两端为整数时须为整数），而不是 {value}。",
     "msg.lab_empty_drawing": "手绘为空：请先选择画笔并至少画一笔。",
     "msg.lab_diverged": "训练在生成器第 {step:,} 步发散（某个损失变为无穷大或 NaN）：请降低学习率并点击重置。",
     "msg.lab_claim_time": "实验在 {seconds} 秒的限制处停止：其数值来自较短的训练。",

@@ -104,8 +104,9 @@ class Lab:
     def config(values: tuple, check: Checks) -> lab.LabConfig:
         """The settings as a checked LabConfig, or a visible message naming the bad one.
 
-        Numbers are checked here, in the page's language, against the engine's own LIMITS; a seed is
-        clamped with a warning, as on every tab."""
+        The face tabs' one rule (facegan.ui.common) holds here too: a number outside the engine's LIMITS is
+        clamped into them with a warning in the page's language; what cannot be repaired (no number, an
+        unknown choice, a malformed drawing) is refused."""
         given = dict(zip(KNOBS, values, strict=True))
         try:
             strokes = json.loads(given.pop("strokes") or "[]")
@@ -114,14 +115,9 @@ class Lab:
         if given["distribution"] == "drawn" and not strokes:
             raise check.error("msg.lab_empty_drawing")
         given["seed"] = check.seed(given["seed"])
-        for name in set(given) & set(lab.LIMITS) - {"seed"}:
+        for name in sorted(set(given) & set(lab.LIMITS) - {"seed"}):
             low, high = lab.LIMITS[name]
-            number = check.number(given[name], f"lab.{name}")
-            number = int(number) if isinstance(low, int) and number == int(number) else number
-            if not lab.in_range(number, low, high):
-                raise check.error("msg.lab_range", field=text(f"lab.{name}", check.lang), low=low, high=high,
-                                  value=given[name])
-            given[name] = number
+            given[name] = check.clamp(given[name], low, high, f"lab.{name}", integer=isinstance(low, int))
         try:
             return lab.LabConfig.for_objective(given.pop("objective"), **given, strokes=strokes).check()
         except ValueError as error:  # a malformed drawing, an unknown choice sent through the API
