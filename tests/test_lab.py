@@ -126,7 +126,8 @@ def test_claim_c_refuses_data_without_modes():
 
 
 def test_claims_cli_prints_one_table_and_writes_the_figures(tmp_path, capsys):
-    assert lab.cli(["claims", "--seeds", "2", "--steps", "8", "--d-steps", "50", "--out", str(tmp_path)]) == 0
+    assert lab.cli(["claims", "--seeds", "2", "--steps", "8", "--d-steps", "50", "--workers", "1",
+                    "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for objective in lab.CLAIM_OBJECTIVES:
         assert f"| {objective} |" in out
