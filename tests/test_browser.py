@@ -137,7 +137,10 @@ def watch_the_lab_train(page, tab: str, run: str) -> None:
 
 
 def draw_a_v(page) -> None:
-    """Draw a V on the sketchpad: the data becomes the drawing, and the picture shows it."""
+    """Draw a V on the sketchpad: the data becomes the drawing, and the picture shows it. The run is paused
+    first, so that what the picture shows afterwards is the drawing's new run alone (that new settings stop a
+    streaming run is tested on the handlers)."""
+    page.locator("#lab-pause").click()
     page.get_by_text("Draw your own data").click()
     page.locator("#lab-sketch button[aria-label='Brush']").first.click()
     box = page.locator("#lab-sketch canvas").first.bounding_box()
@@ -157,7 +160,7 @@ def draw_a_v(page) -> None:
                 raise
     page.wait_for_function("old => document.querySelector('#lab-field img')?.getAttribute('src') !== old",
                            arg=before, timeout=30_000)
-    # The new data stopped the run and shows step 0 of a run on the drawing, which has no modes to count.
+    # The new data shows step 0 of a run on the drawing, which has no modes to count.
     page.wait_for_function("!document.querySelector('#lab-numbers').innerText.includes('modes covered')",
                            timeout=30_000)
     assert "Step 0 /" in page.locator("#lab-numbers").inner_text()

@@ -40,6 +40,7 @@ MAX_STREAM_STEPS = 100  # rounds per picture, at most
 # Training time per picture at most: with measuring and drawing a picture, this keeps a streaming run above four
 # pictures a second (docs/lab.md gives the measured rate).
 FRAME_S = 0.12
+STOP_WAIT_S = 1.0  # a handler that shows a new picture waits this long at most for the page's runs to end
 SURFACE_STEPS = 500  # critic steps for each critic surface
 CLAIM_SEEDS, MAX_CLAIM_STEPS = 3, 3000  # the tab's claims: fewer seeds than `python -m facegan.lab claims`
 SKETCH_PX = 256
@@ -96,7 +97,8 @@ class Lab:
     *args), then its own arguments, then the settings in KNOBS order."""
 
     def __init__(self) -> None:
-        self.stops: dict[str, set[threading.Event]] = {}  # a session's streaming runs, set when its page closes
+        # A page's streaming runs: each one's stop (set to end it) and its end (set once its last picture is out).
+        self.stops: dict[str, dict[threading.Event, threading.Event]] = {}
         self.stops_lock = threading.Lock()
 
     # --- settings ---------------------------------------------------------------------------------
@@ -157,14 +159,14 @@ class Lab:
     # --- handlers ---------------------------------------------------------------------------------
     def reset(self, request: gr.Request | None, *values) -> tuple:
         """A new run at step 0 with the settings as they are; the page's streaming runs stop first."""
-        self.pause(request)
+        self.pause(request, wait=STOP_WAIT_S)
         check = Checks(language(request))
         return self._view(self._session(None, self.config(values, check)), check.lang)
 
     def settings(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
         """New settings: a new run at step 0 (as in GAN Lab), unless they are the run's own (a loaded run's
         settings arriving in the fields); the page's streaming runs stop first."""
-        self.pause(request)
+        self.pause(request, wait=STOP_WAIT_S)
         check = Checks(language(request))
         return self._view(self._session(session, self.config(values, check)), check.lang)
 
@@ -178,7 +180,7 @@ class Lab:
 
     def _step(self, update, substep: str, request: gr.Request | None, session: Session | None,
               values: tuple) -> tuple:
-        self.pause(request)
+        self.pause(request, wait=STOP_WAIT_S)
         check = Checks(language(request))
         session = self._session(session, self.config(values, check))
         with session.lock:
@@ -222,7 +224,7 @@ class Lab:
 
     def scrub(self, request: gr.Request | None, session: Session | None, index) -> tuple:
         """The timeline's moment at index: its picture, its curves and its numbers; the page's runs pause."""
-        self.pause(request)
+        self.pause(request, wait=STOP_WAIT_S)
         return self._past(session, index, Checks(language(request)))
 
     def show_layers(self, request: gr.Request | None, session: Session | None, index, layers: list[str]) -> tuple:
@@ -289,7 +291,7 @@ class Lab:
 
     def load(self, request: gr.Request | None, path, session: Session | None = None) -> tuple:
         """A saved run, ready to continue: its view, and its settings into the fields (which then leave it be)."""
-        self.pause(request)
+        self.pause(request, wait=STOP_WAIT_S)
         check = Checks(language(request))
         if not path:
             raise check.error("msg.lab_no_file")
@@ -388,23 +390,31 @@ class Lab:
     @contextlib.contextmanager
     def _until_page_closes(self, request: gr.Request | None) -> Iterator[threading.Event]:
         """An event that is set when the request's page closes, for as long as the streaming run lasts."""
-        key, stop = getattr(request, "session_hash", None) or "-", threading.Event()
+        key, stop, ended = getattr(request, "session_hash", None) or "-", threading.Event(), threading.Event()
         with self.stops_lock:
-            self.stops.setdefault(key, set()).add(stop)
+            self.stops.setdefault(key, {})[stop] = ended
         try:
             yield stop
         finally:
+            ended.set()
             with self.stops_lock:
-                runs = self.stops.get(key, set())
-                runs.discard(stop)
+                runs = self.stops.get(key, {})
+                runs.pop(stop, None)
                 if not runs:
                     self.stops.pop(key, None)
 
-    def pause(self, request: gr.Request | None = None) -> None:
-        """The page's streaming runs stop at their next picture (within FRAME_S and a picture's drawing)."""
+    def pause(self, request: gr.Request | None = None, wait: float = 0.0) -> None:
+        """The page's streaming runs stop at their next picture (within FRAME_S and a picture's drawing).
+
+        With `wait`, return once they have ended (at most that many seconds): a handler that shows a new
+        picture waits, so that a picture the run had already sent cannot arrive after it and replace it."""
         with self.stops_lock:
-            for stop in self.stops.get(getattr(request, "session_hash", None) or "-", ()):
-                stop.set()
+            runs = dict(self.stops.get(getattr(request, "session_hash", None) or "-", {}))
+        for stop in runs:
+            stop.set()
+        deadline = time.monotonic() + wait
+        for ended in runs.values():
+            ended.wait(max(0.0, deadline - time.monotonic()))
 
     def page_closed(self, request: gr.Request | None = None) -> None:
         """demo.unload: the closing page's streaming runs stop."""
