@@ -65,11 +65,8 @@ def mode_coverage(points: np.ndarray, centers: np.ndarray, sigma: float) -> tupl
     A sample is high quality when it lies within 3σ of some mode; a mode is covered when at least
     COVERED_SHARE of its fair share (N/K) of samples lies within 3σ of it.
     """
-    distance = cdist(points, centers)
-    nearest = distance.argmin(1)
-    good = distance[np.arange(len(points)), nearest] < 3 * sigma
-    counts = np.bincount(nearest[good], minlength=len(centers))
-    return int((counts >= COVERED_SHARE * len(points) / len(centers)).sum()), float(good.mean())
+    counts = mode_histogram(points, centers, sigma)
+    return int((counts >= COVERED_SHARE * len(points) / len(centers)).sum()), float(counts.sum() / len(points))
 
 
 def mode_histogram(points: np.ndarray, centers: np.ndarray, sigma: float, threshold: float = 3.0) -> np.ndarray:
