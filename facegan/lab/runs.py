@@ -192,16 +192,14 @@ class LabRun:
                 heat = self.D(cells.repeat(1, self.config.pack)).view(HEAT, HEAT)
                 heat = torch.sigmoid(heat) if self.objective.loss == "dcgan" else heat
                 spread = 1.0 if self.config.noise == "uniform" else 2.0  # uniform noise spans ±1, Gaussian ±2σ
-                if self.config.noise_dim == 1:
-                    with self.evaluating():
-                        mesh = self.G(torch.linspace(-spread, spread, CURVE)[:, None])
-                    mesh = mesh.view(1, CURVE, 2)
-                else:
+                if self.config.noise_dim == 1:  # a curve
+                    z, shape = torch.linspace(-spread, spread, CURVE)[:, None], (1, CURVE)
+                else:  # a mesh over z's first two dimensions, the others at 0
                     u = torch.linspace(-spread, spread, MESH)
-                    grid = torch.cartesian_prod(u, u)  # over z's first two dimensions, the others at 0
-                    with self.evaluating():
-                        mesh = self.G(torch.cat([grid, grid.new_zeros(len(grid), self.config.noise_dim - 2)], 1))
-                    mesh = mesh.view(MESH, MESH, 2)
+                    grid = torch.cartesian_prod(u, u)
+                    z, shape = torch.cat([grid, grid.new_zeros(len(grid), self.config.noise_dim - 2)], 1), (MESH, MESH)
+                with self.evaluating():
+                    mesh = self.G(z).view(*shape, 2)
         return Snapshot({**metrics, **self._distances(fake)}, self.real_eval.numpy(), fake, push, heat.numpy(),
                         mesh.numpy(), self.objective.loss == "dcgan")
 
