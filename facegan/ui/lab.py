@@ -164,8 +164,8 @@ class Lab:
         return self._view(self._session(None, self.config(values, check)), check.lang)
 
     def settings(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
-        """New settings: a new run at step 0 (as in GAN Lab), unless they are the run's own (a loaded run's
-        settings arriving in the fields); the page's streaming runs stop first."""
+        """New settings: a new run at step 0 (as in GAN Lab), unless they are the run's own; the page's streaming
+        runs stop first."""
         self.pause(request, wait=STOP_WAIT_S)
         check = Checks(language(request))
         return self._view(self._session(session, self.config(values, check)), check.lang)
@@ -594,17 +594,21 @@ def wire(handlers: Lab, demo: gr.Blocks, c: SimpleNamespace) -> None:
     view = [c.session, c.picture, c.curves, c.reading, c.graph, c.timeline]
     moment = [c.picture, c.curves, c.reading]
 
-    c.sketch.change(drawing, c.sketch, [c.knobs["strokes"], c.knobs["distribution"]], api_name=False, queue=False)
+    # New settings show a new run at step 0, as in GAN Lab. Only what the visitor changes starts one (`.input`), and
+    # what fills in several fields at once (a drawing, an objective's recipe) starts one after it has filled them
+    # all: with `.change`, each field would start its own run, and one from a half-filled set could come last.
+    settings = dict(fn=handlers.settings, inputs=[c.session, *knobs], outputs=view, api_name=False,
+                    trigger_mode="always_last", **QUICK)
+    c.sketch.change(drawing, c.sketch, [c.knobs["strokes"], c.knobs["distribution"]], api_name=False,
+                    queue=False).then(**settings)
     c.knobs["objective"].input(handlers.recipe, c.knobs["objective"], [c.knobs[name] for name in RECIPE],
-                               api_name=False, queue=False)
+                               api_name=False, queue=False).then(**settings)
+    gr.on([knob.input for knob in knobs if knob is not c.knobs["objective"]], **settings)
     c.run.click(handlers.stream, [c.session, c.speed, c.delay, *knobs], view, api_name="lab_stream",
                 show_progress="hidden", trigger_mode="once", **LONG)
-    # Reset, new settings and the step buttons stop the page's runs first; new settings show a new run at step 0,
-    # as in GAN Lab, unless they are the run's own (a loaded run's).
+    # Reset, new settings and the step buttons stop the page's runs first.
     gr.on([demo.load, c.reset.click], handlers.reset, knobs, view, api_name=False, trigger_mode="always_last",
           **QUICK)
-    gr.on([knob.change for knob in knobs], handlers.settings, [c.session, *knobs], view, api_name=False,
-          trigger_mode="always_last", **QUICK)
     c.d_button.click(handlers.d_step, [c.session, *knobs], view, api_name=False, **QUICK)
     c.g_button.click(handlers.g_step, [c.session, *knobs], view, api_name=False, **QUICK)
     c.timeline.input(handlers.scrub, [c.session, c.timeline], moment, api_name=False, trigger_mode="always_last",
