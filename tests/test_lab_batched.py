@@ -105,8 +105,11 @@ def test_a_diverged_run_ends_its_history_and_the_others_need_the_same_settings()
 def test_claims_runs_are_the_same_in_one_process_and_in_two():
     config = LabConfig(steps=6, g_width=16, d_width=16, batch=64)
     one = lab.objective_runs(config, seeds=2, objectives=("gan", "wgan"))
-    two = lab.objective_runs(config, seeds=2, objectives=("gan", "wgan"), workers=2)
-    assert one == two and [len(h) for h in one["gan"]] == [7, 7]
+    assert one == lab.objective_runs(config, seeds=2, objectives=("gan", "wgan"), workers=2)
+    assert list(one) == ["gan", "wgan"] and [len(h) for h in one["gan"]] == [7, 7]
+    a, histories = lab.all_claims(config, seeds=2, d_steps=20, workers=2)  # claim a in the objectives' processes
+    assert a == lab.vanishing_gradient(config, d_steps=20) and len(a["d_steps"]) == 2
+    assert list(histories) == list(lab.CLAIM_OBJECTIVES) and histories["wgan"] == one["wgan"]
 
 
 @pytest.mark.parametrize("setting", [dict(g_steps=2), dict(pack=2), dict(optimizer_d="sgd"), dict(objective="gan-r1")])

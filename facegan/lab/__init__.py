@@ -26,7 +26,15 @@ No Gradio here: `facegan.ui.lab` shows what this package computes.
 """
 
 from .batched import BatchedRuns, batched_histories
-from .claims import CLAIM_OBJECTIVES, MIXTURES, loss_vs_progress, mode_collapse, objective_runs, vanishing_gradient
+from .claims import (
+    CLAIM_OBJECTIVES,
+    MIXTURES,
+    all_claims,
+    loss_vs_progress,
+    mode_collapse,
+    objective_runs,
+    vanishing_gradient,
+)
 from .commands import cli
 from .config import LIMITS, MAX_STEPS, NOISES, OBJECTIVES, OPTIMIZERS, LabConfig, in_range, shared_settings
 from .measures import mode_coverage, pearson, wasserstein1
@@ -36,6 +44,6 @@ from .targets import DISTRIBUTIONS, VIEW, LabError, target
 
 __all__ = ["CLAIM_OBJECTIVES", "DISTRIBUTIONS", "LIMITS", "MAX_STEPS", "MIXTURES", "NOISES", "OBJECTIVES",
            "OPTIMIZERS", "THREADS", "VIEW", "BatchedRuns", "LabConfig", "LabError", "LabRun", "Snapshot",
-           "batched_histories", "cli", "history_run",
+           "all_claims", "batched_histories", "cli", "history_run",
            "in_range", "loss_vs_progress", "mlp", "mode_collapse", "mode_coverage", "objective_runs", "pearson",
            "shared_settings", "target", "vanishing_gradient", "wasserstein1"]

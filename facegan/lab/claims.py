@@ -70,30 +70,54 @@ def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int |
     times a run unless `every` says otherwise. An objective's seeds train together (`batched_histories`), and
     with workers > 1 that many objectives at once, each in its own process on one thread. Runs end early at
     time.monotonic() `until`; progress(objective) is called as each objective's runs are done."""
-    config = config or LabConfig()
+    histories = _in_processes(_objective_jobs(config or LabConfig(), seeds, every, objectives, until), workers,
+                              progress)
+    return {objective: histories[objective] for objective in objectives}
+
+
+def all_claims(config: LabConfig, seeds: int = 5, d_steps: int = 3000, workers: int = 1,
+               progress: Callable[[str], None] | None = None) -> tuple[dict, dict[str, list[list[dict]]]]:
+    """Claim a's measurements, and the objectives' histories that claims b and c read; with workers > 1,
+    claim a trains in the same processes as the objectives, after the costlier ones."""
+    jobs = _objective_jobs(config, seeds, None, CLAIM_OBJECTIVES, None)
+    jobs["claim a"] = (vanishing_gradient, (config, d_steps))
+    histories = _in_processes(jobs, workers, progress)
+    return histories["claim a"], {objective: histories[objective] for objective in CLAIM_OBJECTIVES}
+
+
+def _objective_jobs(config: LabConfig, seeds: int, every: int | None, objectives: Sequence[str],
+                    until: float | None) -> dict[str, tuple[Callable, tuple]]:
+    """Each objective's batched runs as (function, arguments), the costliest first (most critic steps, the
+    penalty), so that in processes the cheap ones fill in after them."""
     every = every or max(1, config.steps // 40)
     seed_range = LIMITS["seed"][1] + 1
-    jobs = {objective: ([LabConfig.for_objective(objective, **{**shared_settings(config),
-                                                                "seed": (config.seed + seed) % seed_range})
-                         for seed in range(seeds)], every, until) for objective in objectives}
+    runs = {objective: [LabConfig.for_objective(objective, **{**shared_settings(config),
+                                                             "seed": (config.seed + seed) % seed_range})
+                        for seed in range(seeds)] for objective in objectives}
+    costliest = sorted(runs, key=lambda o: (runs[o][0].d_steps, OBJECTIVES[o].penalty), reverse=True)
+    return {objective: (batched_histories, (runs[objective], every, until)) for objective in costliest}
+
+
+def _in_processes(jobs: dict[str, tuple[Callable, tuple]], workers: int,
+                  progress: Callable[[str], None] | None) -> dict:
+    """Each job's result, by name, the jobs run in their order; with workers > 1 that many at once, each in its
+    own process. progress(name) is called as each one's result comes in, in that order."""
     if workers == 1:
-        results = ((objective, batched_histories(*job)) for objective, job in jobs.items())
+        results = ((name, function(*args)) for name, (function, args) in jobs.items())
     else:
         pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
-        # The costliest first (most critic steps, the penalty), so that the cheap ones fill in after them.
-        costliest = sorted(jobs, key=lambda o: (jobs[o][0][0].d_steps, OBJECTIVES[o].penalty), reverse=True)
-        futures = {objective: pool.submit(batched_histories, *jobs[objective]) for objective in costliest}
-        results = ((objective, futures[objective].result()) for objective in jobs)
-    histories = {}
+        futures = {name: pool.submit(function, *args) for name, (function, args) in jobs.items()}
+        results = ((name, future.result()) for name, future in futures.items())
+    out = {}
     try:
-        for objective, result in results:
-            histories[objective] = result
+        for name, result in results:
+            out[name] = result
             if progress:
-                progress(objective)
+                progress(name)
     finally:
         if workers > 1:
             pool.shutdown(cancel_futures=True)
-    return histories
+    return out
 
 
 def loss_vs_progress(histories: dict[str, list[list[dict]]]) -> dict:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..cli import Parser, UsageError
 from ..cli import run as run_cli
-from .claims import MIXTURES, claims_table, loss_vs_progress, mode_collapse, objective_runs, vanishing_gradient
+from .claims import MIXTURES, all_claims, claims_table, loss_vs_progress, mode_collapse
 from .config import LIMITS, OBJECTIVES, LabConfig, in_range
 from .runs import history_run
 from .saved import PRESETS, make_presets
@@ -109,9 +109,8 @@ def main(argv: list[str] | None = None) -> int:
 
     config = LabConfig(distribution=args.distribution, steps=args.steps)
     started = time.perf_counter()
-    a = vanishing_gradient(config, d_steps=args.d_steps)
-    histories = objective_runs(config, args.seeds, workers=args.workers,
-                               progress=lambda o: print(f"  {o}: {args.seeds} seeds done", file=sys.stderr))
+    a, histories = all_claims(config, args.seeds, args.d_steps, args.workers,
+                              progress=lambda name: print(f"  {name} done", file=sys.stderr))
     b, c = loss_vs_progress(histories), mode_collapse(histories)
     args.out.mkdir(parents=True, exist_ok=True)
     paths = claim_figures(a, b, c, args.out)
