@@ -17,9 +17,9 @@ time, so that other jobs on the machine slow both alike). The last line holds th
 `batched K=5` figure is all four objectives' rounds together, with the nets given.
 
 --claims times the claims' runs (claim a, and claims b and c's histories) as `python -m facegan.lab claims`
-runs them (each objective's seeds batched, one objective per core) against every run trained alone, one
-after another, in one process; wall-clock seconds, and CPU seconds of all the processes (which other jobs
-on the machine change less).
+runs them (each objective's seeds batched, claim a and the objectives spread over the cores) against every
+run trained alone, one after another, in one process; wall-clock seconds, and CPU seconds of all the
+processes (which other jobs on the machine change less).
 """
 
 from __future__ import annotations

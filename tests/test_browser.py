@@ -197,6 +197,13 @@ def test_a_drawing_becomes_the_labs_data(browser, app_url):
         page.wait_for_function("document.querySelector('#lab-numbers').innerText.includes('modes covered')",
                                timeout=30_000)
         draw_a_v(page)
+        # Choosing an objective fills in its recipe, then shows a run with all of it, still on the drawing.
+        page.get_by_label("WGAN-GP, gradient penalty").check()
+        page.wait_for_function("!document.querySelector('#lab-numbers').innerText.includes('D accuracy')",
+                               timeout=30_000)
+        page.get_by_text("Hyperparameters").click()
+        assert page.locator("#lab-d-steps input").input_value() == "5"
+        assert "modes covered" not in page.locator("#lab-numbers").inner_text()
         page.screenshot(path=str(ARTIFACTS / "lab-drawn.png"), full_page=True)
         assert errors == []
     finally:
