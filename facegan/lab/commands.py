@@ -35,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--d-steps", type=int, default=3000, help="claim a: D steps with G held fixed")
     claims.add_argument("--distribution", default="ring", choices=MIXTURES, help="claim c counts modes")
     claims.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                        help="processes for claims b and c, one objective each (default: one per core)")
+                        help="processes, each training one objective or claim a at a time (default: one per core)")
     claims.add_argument("--out", type=Path, default=Path("docs/lab"), help="folder for the figures and claims.json")
     one = sub.add_parser("run", help="train one objective and print its measurements")
     one.add_argument("--objective", default="gan", choices=tuple(OBJECTIVES))
