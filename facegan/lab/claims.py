@@ -70,9 +70,7 @@ def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int |
     times a run unless `every` says otherwise. An objective's seeds train together (`batched_histories`), and
     with workers > 1 that many objectives at once, each in its own process on one thread. Runs end early at
     time.monotonic() `until`; progress(objective) is called as each objective's runs are done."""
-    histories = _in_processes(_objective_jobs(config or LabConfig(), seeds, every, objectives, until), workers,
-                              progress)
-    return {objective: histories[objective] for objective in objectives}
+    return _in_processes(_objective_jobs(config or LabConfig(), seeds, every, objectives, until), workers, progress)
 
 
 def all_claims(config: LabConfig, seeds: int = 5, d_steps: int = 3000, workers: int = 1,
@@ -80,34 +78,38 @@ def all_claims(config: LabConfig, seeds: int = 5, d_steps: int = 3000, workers: 
     """Claim a's measurements, and the objectives' histories that claims b and c read; with workers > 1,
     claim a trains in the same processes as the objectives, after the costlier ones."""
     jobs = _objective_jobs(config, seeds, None, CLAIM_OBJECTIVES, None)
-    jobs["claim a"] = (vanishing_gradient, (config, d_steps))
+    jobs["claim a"] = (vanishing_gradient, (config, d_steps), (0, False))  # cheaper than any objective's runs
     histories = _in_processes(jobs, workers, progress)
     return histories["claim a"], {objective: histories[objective] for objective in CLAIM_OBJECTIVES}
 
 
 def _objective_jobs(config: LabConfig, seeds: int, every: int | None, objectives: Sequence[str],
-                    until: float | None) -> dict[str, tuple[Callable, tuple]]:
-    """Each objective's batched runs as (function, arguments), the costliest first (most critic steps, the
-    penalty), so that in processes the cheap ones fill in after them."""
+                    until: float | None) -> dict[str, tuple[Callable, tuple, tuple]]:
+    """Each objective's batched runs as (function, arguments, cost), its cost being its critic steps and
+    whether it has a penalty."""
     every = every or max(1, config.steps // 40)
     seed_range = LIMITS["seed"][1] + 1
-    runs = {objective: [LabConfig.for_objective(objective, **{**shared_settings(config),
-                                                             "seed": (config.seed + seed) % seed_range})
-                        for seed in range(seeds)] for objective in objectives}
-    costliest = sorted(runs, key=lambda o: (runs[o][0].d_steps, OBJECTIVES[o].penalty), reverse=True)
-    return {objective: (batched_histories, (runs[objective], every, until)) for objective in costliest}
+    jobs = {}
+    for objective in objectives:
+        runs = [LabConfig.for_objective(objective, **{**shared_settings(config),
+                                                      "seed": (config.seed + seed) % seed_range})
+                for seed in range(seeds)]
+        jobs[objective] = (batched_histories, (runs, every, until), (runs[0].d_steps, OBJECTIVES[objective].penalty))
+    return jobs
 
 
-def _in_processes(jobs: dict[str, tuple[Callable, tuple]], workers: int,
+def _in_processes(jobs: dict[str, tuple[Callable, tuple, tuple]], workers: int,
                   progress: Callable[[str], None] | None) -> dict:
-    """Each job's result, by name, the jobs run in their order; with workers > 1 that many at once, each in its
-    own process. progress(name) is called as each one's result comes in, in that order."""
+    """Each job's result, by name: one after another in the jobs' order, or with workers > 1 that many at
+    once, each in its own process, started costliest first so that the cheap ones fill in after them.
+    progress(name) is called as each one's result comes in, in the jobs' order."""
     if workers == 1:
-        results = ((name, function(*args)) for name, (function, args) in jobs.items())
+        results = ((name, function(*args)) for name, (function, args, _) in jobs.items())
     else:
         pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
-        futures = {name: pool.submit(function, *args) for name, (function, args) in jobs.items()}
-        results = ((name, future.result()) for name, future in futures.items())
+        futures = {name: pool.submit(jobs[name][0], *jobs[name][1])
+                   for name in sorted(jobs, key=lambda name: jobs[name][2], reverse=True)}
+        results = ((name, futures[name].result()) for name in jobs)
     out = {}
     try:
         for name, result in results:
