@@ -6,6 +6,7 @@ no pickle is ever read or written.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -45,6 +46,15 @@ def save_safetensors(tensors: dict[str, torch.Tensor], metadata: dict[str, str],
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     save_file(tensors, tmp, metadata=metadata)
     os.replace(tmp, path)
+
+
+def file_sha256(path: str | Path) -> str:
+    """A file's SHA-256, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def read_metadata(path: str | Path) -> dict:

@@ -15,7 +15,6 @@ from the parts gives bit-identical weights to resuming from state.pt.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -26,7 +25,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 
 from .cli import Parser, UsageError, run
-from .export import save_safetensors
+from .export import file_sha256, save_safetensors
 from .training import STATE_FILE
 
 PARTS_DIR = "state-parts"
@@ -92,7 +91,7 @@ def save_parts(state: dict, folder: Path, max_bytes: int = DEFAULT_PART_MIB << 2
     for i, group in enumerate(groups, 1):
         path = folder / f"part-{i}-of-{len(groups)}.safetensors"
         save_safetensors(group, {}, path)
-        parts.append({"file": path.name, "bytes": path.stat().st_size, "sha256": _sha256(path)})
+        parts.append({"file": path.name, "bytes": path.stat().st_size, "sha256": file_sha256(path)})
     index = {
         "format": FORMAT,
         "config": json.loads(state["config"]),
@@ -107,14 +106,6 @@ def save_parts(state: dict, folder: Path, max_bytes: int = DEFAULT_PART_MIB << 2
     for stale in set(folder.glob("part-*.safetensors")) - {folder / p["file"] for p in parts}:
         stale.unlink()
     return [folder / INDEX] + [folder / p["file"] for p in parts]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_index(folder: Path) -> dict:
@@ -135,7 +126,7 @@ def load_parts(folder: Path) -> dict:
         path = folder / part["file"]
         if not path.is_file():
             raise StateError(f"{path} is missing: bring all {len(index['parts'])} parts of the state")
-        if path.stat().st_size != part["bytes"] or _sha256(path) != part["sha256"]:
+        if path.stat().st_size != part["bytes"] or file_sha256(path) != part["sha256"]:
             raise StateError(f"{path} is damaged or from another save (size or SHA-256 differ)")
         try:
             with safe_open(path, "pt") as f:
