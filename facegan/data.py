@@ -75,13 +75,17 @@ def load_image(path: Path, size: int) -> np.ndarray:
         with Image.open(path) as image:
             image.load()
             image = _to_rgb(image)
-    width, height = image.size
-    side = min(width, height)
-    left, top = (width - side) // 2, (height - side) // 2
-    image = image.crop((left, top, left + side, top + side))
-    if side != size:
+    image = centre_square(image)
+    if image.width != size:
         image = image.resize((size, size), Image.LANCZOS)
     return np.asarray(image, dtype=np.uint8)
+
+
+def centre_square(image: Image.Image) -> Image.Image:
+    """The largest square at the image's centre: how every face here is framed before it is resized."""
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    return image.crop((left, top, left + side, top + side))
 
 
 def _try_load(path: Path, size: int) -> np.ndarray | str:

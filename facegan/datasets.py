@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from .cli import Parser
 from .cli import run as run_cli
+from .data import centre_square
 
 
 class PrepareError(ValueError):
@@ -117,9 +118,7 @@ def convert(recipe: Recipe, data: bytes) -> Image.Image:
     with Image.open(io.BytesIO(data)) as image:
         image = image.convert("RGB")
     if recipe.square:
-        side = min(image.size)
-        left, top = (image.width - side) // 2, (image.height - side) // 2
-        image = image.crop((left, top, left + side, top + side))
+        image = centre_square(image)
     size = recipe.size(image)
     return image if image.size == size else image.resize(size, Image.LANCZOS)
 

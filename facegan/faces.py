@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .data import IMAGE_EXTENSIONS, _to_rgb
+from .data import IMAGE_EXTENSIONS, _to_rgb, centre_square
 
 CROP = 64
 LEFT_EYE, RIGHT_EYE = (18.1, 18.6), (43.5, 18.6)  # in the image's own left-to-right order
@@ -186,10 +186,7 @@ def frame(source: str | Path | bytes | Image.Image) -> Framed:
 
 def from_crop(source: str | Path | bytes | Image.Image) -> Image.Image:
     """A face the visitor cropped by hand: centre square, 64×64, as the training data loader frames images."""
-    image = read_photo(source)
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    return image.crop((left, top, left + side, top + side)).resize((CROP, CROP), Image.LANCZOS)
+    return centre_square(read_photo(source)).resize((CROP, CROP), Image.LANCZOS)
 
 
 def photo_files(path: Path) -> list[Path]:
