@@ -33,6 +33,7 @@ from . import __version__
 from .cli import Parser, UsageError, run
 from .data import DataError, find_images, load_image
 from .export import CheckpointError, save_safetensors
+from .sampling import from_uint8
 
 METADATA_KEY = "facegan_attributes"
 DEFAULT_PATH = Path("checkpoints") / "attributes" / "age-gender.safetensors"  # from the working directory, like exports
@@ -125,10 +126,7 @@ class AttributePredictor(nn.Module):
 
 def to_input(images: torch.Tensor) -> torch.Tensor:
     """uint8 N×3×H×W → the predictor's [-1, 1] input, 64×64, channels_last."""
-    x = images.float().div(127.5).sub(1.0)
-    if x.shape[-1] != IMAGE_SIZE:
-        x = F.interpolate(x, size=(IMAGE_SIZE, IMAGE_SIZE), mode="bilinear", antialias=True, align_corners=False)
-    return x.contiguous(memory_format=torch.channels_last)
+    return from_uint8(images, IMAGE_SIZE).contiguous(memory_format=torch.channels_last)
 
 
 @torch.inference_mode()

@@ -19,7 +19,6 @@ encoder starts from the best of a few random latents instead.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
@@ -38,11 +37,11 @@ from .attributes import DEFAULT_PATH as PREDICTOR_PATH
 from .attributes import AttributePredictor, load_predictor, predict
 from .cli import Parser, UsageError, run
 from .editing import ATTRIBUTES, STEPS, Directions, directions_of, walk_scores
-from .export import CheckpointError, load_generator, save_safetensors
+from .export import CheckpointError, file_sha256, load_generator, read_metadata, save_safetensors
 from .faces import FaceError, frame, photo_files
 from .metrics import InceptionFeatures, MetricsError, features_of_images
 from .models import Generator
-from .sampling import display_grid, render, seeded_noise, to_pil, to_uint8
+from .sampling import display_grid, from_uint8, render, resize_faces, seeded_noise, to_pil, to_uint8
 
 METADATA_KEY = "facegan_encoder"
 ENCODERS = "encoders"  # the folder beside the generators that holds their encoders
@@ -85,10 +84,6 @@ class Encoder(nn.Module):
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images).flatten(1))
-
-
-def file_digest(path: Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def encoder_path(weights: Path) -> Path:
@@ -139,7 +134,7 @@ def train_encoder(generator: Generator, samples: int = 4_000, epochs: int = 10, 
 def save_encoder(encoder: Encoder, weights: Path, info: dict) -> Path:
     path = encoder_path(weights)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {**info, "generator": Path(weights).name, "generator_sha256": file_digest(weights),
+    meta = {**info, "generator": Path(weights).name, "generator_sha256": file_sha256(weights),
             "config": encoder.config.to_dict(), "facegan_version": __version__}
     tensors = {k: v.detach().contiguous() for k, v in encoder.state_dict().items()}
     save_safetensors(tensors, {METADATA_KEY: json.dumps(meta)}, path)
@@ -155,7 +150,7 @@ def load_encoder(weights: Path) -> tuple[Encoder, dict] | None:
         with safe_open(path, "pt") as f:
             meta = json.loads((f.metadata() or {})[METADATA_KEY])
             tensors = {name: f.get_tensor(name) for name in f.keys()}
-        if meta["generator_sha256"] != file_digest(weights):
+        if meta["generator_sha256"] != file_sha256(weights):
             return None
         config = meta["config"]
         encoder = Encoder(EncoderConfig(config["nz"], config["image_size"], tuple(config["widths"])))
@@ -185,14 +180,6 @@ def judge_features(judge: AttributePredictor, images: torch.Tensor, stages: int 
                 break
         x = layer(x)
     return out
-
-
-def to_target(crops: torch.Tensor, size: int) -> torch.Tensor:
-    """uint8 N×3×H×W crops → [-1, 1] floats at the generator's size."""
-    x = crops.float().div(127.5).sub(1.0)
-    if x.shape[-1] != size:
-        x = F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True)
-    return x
 
 
 @dataclass
@@ -241,7 +228,7 @@ class Projector:
         """uint8 N×3×H×W face crops (as `facegan.faces.frame` makes them) → their projections."""
         settings = settings or self.settings
         started = time.perf_counter()
-        targets = to_target(crops, self.generator.config.image_size)
+        targets = from_uint8(crops, self.generator.config.image_size)
         z = self.start(targets)
         with torch.no_grad():
             start_psnr = psnr_of(self.generator(z), targets)
@@ -259,9 +246,11 @@ class Projector:
                               time.perf_counter() - started)
 
 
-def projector_for(weights: Path, judge: AttributePredictor, settings: Settings = Settings()) -> Projector:
-    """A generator file's projector, with its encoder when one was trained on this very file."""
-    generator, _ = load_generator(weights)
+def projector_for(weights: Path, judge: AttributePredictor, settings: Settings = Settings(),
+                  generator: Generator | None = None) -> Projector:
+    """A generator file's projector, with its encoder when one was trained on this very file (its generator
+    read from the file unless already loaded)."""
+    generator = generator or load_generator(weights)[0]
     encoder = load_encoder(weights)
     return Projector(generator, judge, encoder[0] if encoder else None, settings)
 
@@ -353,7 +342,7 @@ def measure(projector: Projector, directions: Directions | None, crops: torch.Te
     z, images = torch.cat(z), torch.cat(images)
     generator, judge = projector.generator, projector.judge
     size = generator.config.image_size
-    targets = to_target(crops, size)
+    targets = from_uint8(crops, size)
     random = render(generator, seeded_noise(len(crops), generator.config.nz, 2024), fast=False)
     result = {"photos": len(crops), "steps": projector.settings.steps, "encoder": projector.encoder is not None,
               "seconds_per_photo_batched": round(seconds, 3),
@@ -387,9 +376,9 @@ def example_grid(weights: list[Path], judge: AttributePredictor, settings: Setti
     """
     loaded = [load_generator(path) for path in weights]
     faces = torch.cat([render(g, seeded_noise(per_model, g.config.nz, 11), fast=False) for g, _ in loaded])
-    projections = [projector_for(path, judge, settings)(faces, settings) for path in weights]
-    columns = [faces] + [F.interpolate(p.images.float(), size=faces.shape[-2:], mode="bilinear", antialias=True)
-                         .round().to(torch.uint8) for p in projections]
+    projections = [projector_for(path, judge, settings, g)(faces, settings)
+                   for path, (g, _) in zip(weights, loaded, strict=True)]
+    columns = [faces] + [resize_faces(p.images, faces.shape[-1]) for p in projections]
     directions = directions_of(loaded[0][1])
     if directions is not None:
         columns += [render(loaded[0][0], directions.edit(projections[0].z, age=step), fast=False) for step in (-2, 2)]
@@ -442,8 +431,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(crops)} faces framed ({missed} photos without a face found)", flush=True)
         inception = None if args.no_inception else InceptionFeatures()
         for path in weights:
-            generator, meta = load_generator(path)
-            result = measure(projector_for(path, judge, settings), directions_of(meta), crops, inception)
+            result = measure(projector_for(path, judge, settings), directions_of(read_metadata(path)), crops,
+                             inception)
             print(json.dumps({"model": path.stem, **result}), flush=True)
         return 0
     if args.photo is None:

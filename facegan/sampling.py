@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from .models import Generator
@@ -84,6 +85,22 @@ def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Te
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """[-1, 1] floats → uint8 in [0, 255], rounded to the nearest level."""
     return images.add(1).mul(127.5).add(0.5).clamp(0, 255).to(torch.uint8)
+
+
+def from_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 N×3×H×W → [-1, 1] floats at size×size (bilinear, antialiased): to_uint8's inverse, resized."""
+    x = images.float().div(127.5).sub(1.0)
+    if x.shape[-1] != size:
+        x = F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return x
+
+
+def resize_faces(images: torch.Tensor, size: int) -> torch.Tensor:
+    """uint8 N×3×H×W faces at size×size (bilinear, antialiased), still uint8."""
+    if images.shape[-1] == size:
+        return images
+    x = F.interpolate(images.float(), size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+    return x.round().clamp(0, 255).to(torch.uint8)
 
 
 def grid_columns(count: int) -> int:

@@ -54,11 +54,51 @@ class Edit(Handlers):
     def _edit_face(self, entry: Entry, z: torch.Tensor) -> Image.Image:
         return display_grid(self.gallery.render(entry.name, z.unsqueeze(0)), EDIT_FACE_PX, padding=0)
 
-    def _attribute_walk(self, entry: Entry, d: Directions, z: torch.Tensor, attribute: str,
-                        conditional: bool) -> Image.Image:
-        walk = d.walk(z, attribute, bool(conditional))
+    def _attribute_walk(self, entry: Entry, z: torch.Tensor, attribute: str, conditional: bool,
+                        check: Checks) -> Image.Image:
+        """Seven faces along one attribute's direction from z, from −3 to +3 steps, shown in a row."""
+        walk = self._directions(entry, check).walk(z, attribute, bool(conditional))
         return display_grid(self.gallery.render(entry.name, walk), STRIP_FACE_PX, nrow=len(STEPS))
 
+    # What the Edit tab and the Your photo tab do to a face (z), however they came by it.
+    def _start(self, entry: Entry, z: torch.Tensor, attribute: str, conditional: bool,
+               check: Checks) -> tuple[dict, dict, Image.Image, str, Image.Image | None]:
+        """The sliders (age in years, gender), face, caption and walk of a face about to be edited.
+
+        Both sliders start at the face as it is. A model without directions shows the face, says why it
+        cannot edit, and turns the sliders off.
+        """
+        if entry.directions is None:
+            off = gr.update(interactive=False)
+            return off, off, self._edit_face(entry, z), text("msg.no_directions", check.lang, name=entry.name), None
+        d = entry.directions
+        base, low, high = self._age_range(d, z)
+        years = min(max(base, low), high)  # the face as it is, unless its fitted age is outside 0–120
+        face, caption = self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), 0.0,
+                                     conditional, check)
+        walk = self._attribute_walk(entry, z, attribute, conditional, check)
+        age = gr.update(minimum=low, maximum=high, value=years, interactive=True)
+        return age, gr.update(value=0, interactive=True), face, caption, walk
+
+    def _steps(self, entry: Entry, z: torch.Tensor, age, gender, conditional: bool,
+               check: Checks) -> tuple[Image.Image, str]:
+        """z moved `age` and `gender` steps (−3…3) along the model's directions: face and caption."""
+        d = self._directions(entry, check)
+        age = check.within(age, "edit_steps", "field.age_steps")
+        gender = check.within(gender, "edit_steps", "field.gender_steps")
+        return self._edited(entry, d, z, age, gender, conditional, check)
+
+    def _years(self, entry: Entry, z: torch.Tensor, years, gender, conditional: bool,
+               check: Checks) -> tuple[Image.Image, str]:
+        """The sliders: age in fitted years (the face as it is sits at its own), gender in steps."""
+        d = self._directions(entry, check)
+        base, low, high = self._age_range(d, z)
+        years = check.clamp(years, low, high, "field.age")
+        gender = check.within(gender, "edit_steps", "field.gender_steps")
+        return self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), gender, conditional,
+                            check)
+
+    # --- the Edit tab's handlers: a seed's face -------------------------------------------------------
     def edit(self, name: str, seed, age, gender, conditional: bool = True,
              request: gr.Request = None) -> tuple[Image.Image, str]:
         """The seed's face moved `age` and `gender` steps (−3…3, z's spread) along the model's directions.
@@ -67,51 +107,28 @@ class Edit(Handlers):
         attribute's fitted score stays where it was. Returns the face, shown large, and a caption.
         """
         check = Checks(language(request))
-        entry, z = self._editable(name, seed, check)
-        d = self._directions(entry, check)
-        age = check.within(age, "edit_steps", "field.age_steps")
-        gender = check.within(gender, "edit_steps", "field.gender_steps")
-        return self._edited(entry, d, z, age, gender, conditional, check)
+        return self._steps(*self._editable(name, seed, check), age, gender, conditional, check)
 
     def edit_walk(self, name: str, seed, attribute: str, conditional: bool = True,
                   request: gr.Request = None) -> Image.Image:
         """Seven faces along one attribute's direction, from −3 to +3 steps, shown in a row."""
         check = Checks(language(request))
-        entry, z = self._editable(name, seed, check)
-        return self._attribute_walk(entry, self._directions(entry, check), z, attribute, conditional)
+        return self._attribute_walk(*self._editable(name, seed, check), attribute, conditional, check)
 
     def edit_start(self, name: str, seed, attribute: str, conditional: bool = True,
                    request: gr.Request = None) -> tuple[dict, dict, dict, dict, Image.Image, str, Image.Image | None]:
-        """A new face on the Edit tab: sliders (age, gender), toggle, walk choice, face, caption, walk.
-
-        Both sliders start at the face as generated. A model without directions shows its face,
-        says why it cannot edit, and turns the controls off.
-        """
+        """A new face on the Edit tab: sliders (age, gender), toggle, walk choice, face, caption, walk."""
         check = Checks(language(request))
         entry, z = self._editable(name, seed, check)
-        if entry.directions is None:
-            off = gr.update(interactive=False)
-            return off, off, off, off, self._edit_face(entry, z), text("msg.no_directions", check.lang, name=name), None
-        d, on = entry.directions, gr.update(interactive=True)
-        base, low, high = self._age_range(d, z)
-        years = min(max(base, low), high)  # the face as generated, unless its fitted age is outside 0–120
-        face, caption = self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), 0.0,
-                                     conditional, check)
-        walk = self._attribute_walk(entry, d, z, attribute, conditional)
-        age = gr.update(minimum=low, maximum=high, value=years, interactive=True)
-        return age, gr.update(value=0, interactive=True), on, on, face, caption, walk
+        age, gender, face, caption, walk = self._start(entry, z, attribute, conditional, check)
+        toggles = gr.update(interactive=entry.directions is not None)
+        return age, gender, toggles, toggles, face, caption, walk
 
     def edit_years(self, name: str, seed, years, gender, conditional: bool = True,
                    request: gr.Request = None) -> tuple[Image.Image, str]:
         """The Edit tab's sliders: age in fitted years (the face as generated sits at its own), gender in steps."""
         check = Checks(language(request))
-        entry, z = self._editable(name, seed, check)
-        d = self._directions(entry, check)
-        base, low, high = self._age_range(d, z)
-        years = check.clamp(years, low, high, "field.age")
-        gender = check.within(gender, "edit_steps", "field.gender_steps")
-        return self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), gender, conditional,
-                            check)
+        return self._years(*self._editable(name, seed, check), years, gender, conditional, check)
 
 
 def tab(studio: Edit, demo: gr.Blocks, choices: list) -> None:

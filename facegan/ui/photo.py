@@ -11,16 +11,16 @@ import json
 
 import gradio as gr
 import torch
-import torch.nn.functional as F
 
 from ..attributes import DEFAULT_PATH as PREDICTOR_PATH
 from ..attributes import AttributePredictor, load_predictor, predict
 from ..export import CheckpointError
 from ..faces import CROP, FaceError, frame, from_crop
-from ..project import Projector, Settings, crop_tensor, load_encoder
-from ..sampling import display_grid
+from ..project import Projector, Settings, crop_tensor, projector_for
+from ..sampling import display_grid, resize_faces
 from .common import STRIP_FACE_PX, Checks, slider
 from .edit import EDIT_FACE_PX, MAX_YEARS, Edit
+from .gallery import Entry
 from .i18n import language, t, text
 
 SIDE_BY_SIDE_PX = 192  # each face of the crop-and-projections row
@@ -49,8 +49,7 @@ class Photo(Edit):
     def _projector(self, name: str, check: Checks) -> Projector:
         if name not in self._projectors:
             entry = self.gallery.models[name]
-            encoder = load_encoder(entry.path)
-            self._projectors[name] = Projector(entry.generator, self._judge_of(check), encoder[0] if encoder else None)
+            self._projectors[name] = projector_for(entry.path, self._judge_of(check), generator=entry.generator)
         return self._projectors[name]
 
     @staticmethod
@@ -89,9 +88,7 @@ class Photo(Edit):
         for name in self.gallery.names:
             result = self._projector(name, check)(crop, Settings(steps=steps))
             latents[name] = [round(v, 5) for v in result.z[0].tolist()]
-            faces.append(result.images if result.images.shape[-1] == CROP else
-                         F.interpolate(result.images.float(), size=(CROP, CROP), mode="bilinear",
-                                       antialias=True).round().clamp(0, 255).to(torch.uint8))
+            faces.append(resize_faces(result.images, CROP))
             p_age, p_female = predict(judge, result.images)
             rows.append(f"| {name} | {float(result.psnr[0]):.1f} | {float(result.start_psnr[0]):.1f} | "
                         f"{float(p_age[0]):.0f} | {float(p_female[0]):.2f} | {result.seconds:.1f} |")
@@ -100,8 +97,8 @@ class Photo(Edit):
         row = display_grid(torch.cat(faces), SIDE_BY_SIDE_PX, nrow=len(faces))
         return crop_shown, note, row, table, latents
 
-    def _projected(self, name, latents, check: Checks) -> torch.Tensor:
-        """The projected z of this model, from what /photo_project returned."""
+    def _projected(self, name, latents, check: Checks) -> tuple[Entry, torch.Tensor]:
+        """The model and its projected z, from what /photo_project returned."""
         entry = self._entry(name, check)
         try:
             values = (json.loads(latents) if isinstance(latents, str) else latents)[name]
@@ -110,50 +107,30 @@ class Photo(Edit):
             raise check.error("photo.no_projection", name=name) from None
         if z.shape != (entry.generator.config.nz,) or not torch.isfinite(z).all():
             raise check.error("photo.no_projection", name=name)
-        return z
+        return entry, z
 
     def photo_edit_start(self, name: str, latents, attribute: str = "age", conditional: bool = True,
                          request: gr.Request = None) -> tuple:
         """The edit controls for one model's projection: sliders (age in years, gender), face, caption, walk."""
         check = Checks(language(request))
-        entry, z = self._entry(name, check), self._projected(name, latents, check)
-        if entry.directions is None:
-            off = gr.update(interactive=False)
-            return off, off, self._edit_face(entry, z), text("msg.no_directions", check.lang, name=name), None
-        d = entry.directions
-        base, low, high = self._age_range(d, z)
-        years = min(max(base, low), high)
-        face, caption = self._edited(entry, d, z, (years - base) / d.years_per_step(bool(conditional)), 0.0,
-                                     conditional, check)
-        walk = self._attribute_walk(entry, d, z, attribute, conditional)
-        return (gr.update(minimum=low, maximum=high, value=years, interactive=True),
-                gr.update(value=0, interactive=True), face, caption, walk)
+        return self._start(*self._projected(name, latents, check), attribute, conditional, check)
 
     def photo_edit_years(self, name: str, latents, years, gender, conditional: bool = True,
                          request: gr.Request = None) -> tuple:
         """The sliders: age in fitted years (the projection sits at its own), gender in steps."""
         check = Checks(language(request))
-        entry, z = self._entry(name, check), self._projected(name, latents, check)
-        d = self._directions(entry, check)
-        base, low, high = self._age_range(d, z)
-        steps = (check.clamp(years, low, high, "field.age") - base) / d.years_per_step(bool(conditional))
-        return self.photo_edit(name, latents, steps, gender, conditional, request)
+        return self._years(*self._projected(name, latents, check), years, gender, conditional, check)
 
     def photo_edit(self, name: str, latents, age, gender, conditional: bool = True, request: gr.Request = None):
         """A projection moved `age` and `gender` steps (−3…3) along the model's directions: face and caption."""
         check = Checks(language(request))
-        entry, z = self._entry(name, check), self._projected(name, latents, check)
-        d = self._directions(entry, check)
-        age = check.within(age, "edit_steps", "field.age_steps")
-        gender = check.within(gender, "edit_steps", "field.gender_steps")
-        return self._edited(entry, d, z, age, gender, conditional, check)
+        return self._steps(*self._projected(name, latents, check), age, gender, conditional, check)
 
     def photo_walk(self, name: str, latents, attribute: str = "age", conditional: bool = True,
                    request: gr.Request = None):
         """Seven faces along one attribute's direction from the projection, −3 to +3 steps."""
         check = Checks(language(request))
-        entry, z = self._entry(name, check), self._projected(name, latents, check)
-        return self._attribute_walk(entry, self._directions(entry, check), z, attribute, conditional)
+        return self._attribute_walk(*self._projected(name, latents, check), attribute, conditional, check)
 
 
 def tab(studio: Photo, demo: gr.Blocks, choices: list) -> None:
