@@ -21,13 +21,15 @@ from .metrics import PRDC
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png"]
+# With the generators: their records, and what the Your photo tab reads beside them (encoders, the age/gender judge).
+WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png", "encoders/*.safetensors",
+                   "attributes/*.safetensors"]
 # UTKFace, which the shipped weights are derived from, is for non-commercial research only.
 DATA_LICENSE = {"license": "other", "license_name": "utkface-non-commercial-research",
                 "license_link": "https://susanqq.github.io/UTKFace/"}
 SPACE_PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "facegan/*.py", "facegan/ui/*.py",
                   "facegan/lab/*.py", "facegan/templates/*.md", "docs/*.png", "docs/*.md", "docs/lab/*.png",
-                  *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
+                  "docs/lab/*.json", "checkpoints/lab/*.safetensors", *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
 
 
 class HubError(RuntimeError):

@@ -77,6 +77,10 @@ def test_dry_run_prints_the_card_and_a_bad_file_is_one_line(tmp_path, capsys):
     card = out.split("README.md (model card):\n")[1].split("would upload")[0]
     assert ModelCard(card).data.eval_results and "  README.md" in out
     assert "  facegan/lab/runs.py" in out and "  facegan/templates/model_card.md" in out  # all the Space imports
+    # and what its tabs read: the photo tab's encoders and judge, the Lab's presets and measured literature
+    for name in ("encoders/dcgan.safetensors", "attributes/age-gender.safetensors", "lab/drawn-heart.safetensors"):
+        assert f"  checkpoints/{name}" in out
+    assert "  docs/lab/bench-pacgan.json" in out
     (tmp_path / "bad.safetensors").write_bytes(b"\0" * 16)
     assert hub.cli(["upload", "--weights-repo", "me/w", "--checkpoints", str(tmp_path), "--dry-run"]) == 2
     assert "bad.safetensors" in capsys.readouterr().err
