@@ -26,7 +26,7 @@ STRIP_FACE_PX = 96  # each face of a strip (interpolation frames, edit walks), s
 
 @dataclass(frozen=True)
 class Range:
-    """A face-tab number: its slider's bounds and step, and the bounds its endpoint clamps to."""
+    """A studio number: its slider's bounds and step, and the bounds its endpoint clamps to."""
 
     low: float
     high: float
@@ -43,6 +43,8 @@ RANGES = {
     "frames": Range(2, 16, 1, integer=True),  # the interpolation strip
     "edit_steps": Range(-max(STEPS), max(STEPS), 0.1),  # ±3 steps: z's spread along a direction, 3 std devs
     "projection_steps": Range(0, 100, 1, integer=True),  # Your photo: optimisation steps on z after the encoder
+    "lab_speed": Range(1, 100, 1, integer=True),  # the Lab: rounds per picture
+    "lab_delay": Range(0.0, 2.0, 0.05),  # the Lab's slow motion: seconds between pictures
 }
 
 

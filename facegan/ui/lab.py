@@ -32,11 +32,10 @@ from ..lab.nets import INITS
 from ..lab.surfaces import critic_surfaces
 from ..lab.timeline import Timeline
 from . import lab_literature
-from .common import Checks, seed_box
+from .common import Checks, seed_box, slider
 from .i18n import language, phrase, t, text
 
 MAX_RUN_S = 120  # a streaming run, an API run or a claim stops after this many seconds
-MAX_STREAM_STEPS = 100  # rounds per picture, at most
 # Training time per picture at most: with measuring and drawing a picture, this keeps a streaming run above four
 # pictures a second (docs/lab.md gives the measured rate).
 FRAME_S = 0.12
@@ -51,8 +50,7 @@ SIDE_BY_SIDE = ("gan", "wgan", "wgan-gp")
 LONG, QUICK = dict(concurrency_id="lab", concurrency_limit=2), dict(concurrency_id="lab-quick", concurrency_limit=4)
 # The settings, in the order every Lab handler takes them (after its own first arguments): LabConfig's own.
 KNOBS = tuple(f.name for f in dataclasses.fields(lab.LabConfig))
-CHOICES = {"distribution": lab.DISTRIBUTIONS, "objective": tuple(lab.OBJECTIVES), "noise": lab.NOISES,
-           "optimizer": lab.OPTIMIZERS, "optimizer_d": lab.OPTIMIZERS, "init": INITS}
+CHOICES = {"optimizer": lab.OPTIMIZERS, "optimizer_d": lab.OPTIMIZERS, "init": INITS}  # settings chosen by name
 # What choosing an objective fills in: its optimisers, learning rates, betas, critic steps, packing, unrolling.
 RECIPE = ("optimizer", "optimizer_d", "lr_g", "lr_d", "beta1", "beta2", "beta1_d", "beta2_d", "d_steps", "pack",
           "unroll")
@@ -159,9 +157,7 @@ class Lab:
     # --- handlers ---------------------------------------------------------------------------------
     def reset(self, request: gr.Request | None, *values) -> tuple:
         """A new run at step 0 with the settings as they are; the page's streaming runs stop first."""
-        self.pause(request, wait=STOP_WAIT_S)
-        check = Checks(language(request))
-        return self._view(self._session(None, self.config(values, check)), check.lang)
+        return self.settings(request, None, *values)
 
     def settings(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
         """New settings: a new run at step 0 (as in GAN Lab), unless they are the run's own; the page's streaming
@@ -195,8 +191,8 @@ class Lab:
         seconds between pictures for slow motion, in which the graph lights up each sub-step of a round in turn;
         until the run's steps, MAX_RUN_S, Pause, a divergence or the page closing."""
         check = Checks(language(request))
-        speed = check.clamp(speed, 1, MAX_STREAM_STEPS, "field.speed", integer=True)
-        delay = check.clamp(delay, 0.0, 2.0, "field.delay")
+        speed = check.within(speed, "lab_speed", "field.speed")
+        delay = check.within(delay, "lab_delay", "field.delay")
         session = self._session(session, self.config(values, check))
         if session.run.done:
             gr.Warning(text("msg.lab_done", check.lang, steps=session.run.config.steps))
@@ -204,7 +200,6 @@ class Lab:
         unchanged = gr.update()
         with self._until_page_closes(request) as stop:
             while not session.run.done and not stop.is_set():
-                frame = time.monotonic()
                 if delay > 0:  # slow motion: the round's sub-steps one after another on the graph
                     for substep in SUBSTEPS:
                         yield (session, unchanged, unchanged, unchanged,
@@ -212,7 +207,7 @@ class Lab:
                         time.sleep(delay / len(SUBSTEPS))
                         if stop.is_set():
                             return
-                    frame = time.monotonic()
+                frame = time.monotonic()
                 with session.lock:
                     session.run.advance(speed, until=min(frame + FRAME_S, deadline))
                     view = self._view(session, check.lang)
@@ -248,7 +243,7 @@ class Lab:
     def side_by_side(self, request: gr.Request | None, speed, *values) -> Iterator[tuple[Image.Image, str]]:
         """GAN, WGAN and WGAN-GP on the same data, nets, seed and steps, each with its own recipe, live."""
         check = Checks(language(request))
-        speed = check.clamp(speed, 1, MAX_STREAM_STEPS, "field.speed", integer=True)
+        speed = check.within(speed, "lab_speed", "field.speed")
         shared = lab.shared_settings(self.config(values, check))
         runs = [lab.LabRun(lab.LabConfig.for_objective(name, **shared)) for name in SIDE_BY_SIDE]
         deadline = time.monotonic() + MAX_RUN_S
@@ -512,21 +507,21 @@ def layout() -> SimpleNamespace:
                 k["noise_dim"] = _field("noise_dim", defaults)
             k["seed"] = seed_box(0, t("seed"))
             c.presets = {}
-            if saved.presets():
+            if presets := saved.presets():
                 gr.Markdown(t("lab.presets"))
                 with gr.Row():
                     c.presets = {name: gr.Button(t(f"lab.preset.{name}"), size="sm", elem_id=f"lab-preset-{name}")
-                                 for name in saved.presets()}
+                                 for name in presets}
             with gr.Accordion(t("lab.knobs"), open=False):
-                for net in ("g", "d"):
+                for net, optimizer, rates in (("g", "optimizer", ("lr_g", "beta1", "beta2")),
+                                              ("d", "optimizer_d", ("lr_d", "beta1_d", "beta2_d"))):
                     gr.Markdown(t(f"lab.net_{net}"))
                     with gr.Row():
                         for name in (f"{net}_width", f"{net}_depth", f"{net}_steps"):
                             k[name] = _field(name, defaults)
-                    k["optimizer" if net == "g" else "optimizer_d"] = _field(
-                        "optimizer" if net == "g" else "optimizer_d", defaults)
+                    k[optimizer] = _field(optimizer, defaults)
                     with gr.Row():
-                        for name in ((f"lr_{net}", "beta1", "beta2") if net == "g" else ("lr_d", "beta1_d", "beta2_d")):
+                        for name in rates:
                             k[name] = _field(name, defaults)
                 with gr.Row():
                     for name in ("clip", "gp_lambda", "batch", "steps"):
@@ -534,8 +529,8 @@ def layout() -> SimpleNamespace:
                 for name in KNOBS:  # any setting without a place of its own above
                     if name not in k:
                         k[name] = _field(name, defaults)
-            c.speed = gr.Slider(1, MAX_STREAM_STEPS, value=10, step=1, label=t("lab.speed"))
-            c.delay = gr.Slider(0, 2, value=0, step=0.05, label=t("lab.delay"), info=t("lab.delay_info"))
+            c.speed = slider("lab_speed", 10, t("lab.speed"))
+            c.delay = slider("lab_delay", 0, t("lab.delay"), info=t("lab.delay_info"))
             with gr.Row():
                 c.run = gr.Button(t("lab.run"), variant="primary", elem_id="lab-run")
                 c.pause = gr.Button(t("lab.pause"), elem_id="lab-pause")
