@@ -252,12 +252,14 @@ class LabRun:
         return out
 
 
-def history_run(config: LabConfig, every: int, until: float | None = None) -> tuple[LabRun, list[dict]]:
-    """A whole run, measured every `every` generator steps (and at 0): the run and its measurements.
-    It ends early at time.monotonic() `until`, or when it diverges."""
+def history_run(config: LabConfig, every: int, until: float | None = None,
+                rounds: int | None = None) -> tuple[LabRun, list[dict]]:
+    """A run of `rounds` rounds (all its steps unless given), measured every `every` rounds (and at 0): the run
+    and its measurements. It ends early at time.monotonic() `until`, or when it diverges."""
     run = LabRun(config)
+    rounds = config.steps if rounds is None else rounds
     history = [run.measure()]
-    while not run.done and not run.diverged and (until is None or time.monotonic() < until):
-        run.advance(every, until)
+    while run.rounds < rounds and not run.diverged and (until is None or time.monotonic() < until):
+        run.advance(min(every, rounds - run.rounds), until)
         history.append(run.measure())
     return run, history

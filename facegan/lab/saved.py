@@ -14,7 +14,7 @@ from safetensors import SafetensorError, safe_open
 from ..export import save_safetensors
 from ..training import load_optimizer_state
 from .config import LabConfig
-from .runs import LabRun
+from .runs import LabRun, history_run
 from .targets import LabError
 
 METADATA_KEY, FORMAT = "facegan_lab", 1
@@ -114,11 +114,7 @@ def make_presets(folder: Path = PRESETS, progress: Callable[[str], None] = print
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, (config, rounds) in PRESET_RUNS.items():
-        run = LabRun(config)
-        history = [run.measure()]
-        while run.rounds < rounds:
-            run.advance(min(PRESET_EVERY, rounds - run.rounds))
-            history.append(run.measure())
+        run, history = history_run(config, PRESET_EVERY, rounds=rounds)
         paths.append(save_run(run, folder / f"{name}.safetensors", history))
         metrics = history[-1]
         progress(f"{name}: {run.rounds:,} rounds, W1 {metrics['w1']:.3f}, modes {metrics['modes']}, "
