@@ -12,8 +12,6 @@ from torch import nn
 from torch.func import functional_call
 
 MODES = ("dcgan", "wgan", "wgan-gp")  # the face trainer's objectives
-# The forms discriminator_loss and generator_loss know: sigmoid + BCE, critic scores, least squares, hinge.
-LOSSES = ("dcgan", "wgan", "lsgan", "hinge")
 
 
 def discriminator_loss(mode: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:

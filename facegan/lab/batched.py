@@ -27,7 +27,7 @@ from torch import nn
 
 from ..losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
 from ..training import make_optimizer
-from .config import OBJECTIVES, LabConfig
+from .config import OBJECTIVES, PER_NET, LabConfig
 from .nets import MLP
 from .runs import LabRun, one_thread
 
@@ -100,10 +100,10 @@ class StackedMLP(nn.Module):
 def unbatched_settings(config: LabConfig) -> list[str]:
     """The settings of config that BatchedRuns does not train (each needs LabRun's per-run step)."""
     o = OBJECTIVES[config.objective]
-    differ = {"optimizer_d": config.optimizer_d != config.optimizer, "beta1_d": config.beta1_d != config.beta1,
-              "beta2_d": config.beta2_d != config.beta2, "g_steps": config.g_steps != 1,
-              "d_steps": config.d_steps == 0, "g_batchnorm": config.g_batchnorm, "d_maxout": config.d_maxout != 1,
-              "pack": config.pack != 1, "unroll": config.unroll != 0, "objective": o.r1 or o.spectral}
+    differ = {**{d: getattr(config, d) != getattr(config, g) for d, g in PER_NET.items()},
+              "g_steps": config.g_steps != 1, "d_steps": config.d_steps == 0, "g_batchnorm": config.g_batchnorm,
+              "d_maxout": config.d_maxout != 1, "pack": config.pack != 1, "unroll": config.unroll != 0,
+              "objective": o.r1 or o.spectral}
     return [name for name, unsupported in differ.items() if unsupported]
 
 
@@ -133,14 +133,14 @@ class BatchedRuns:
                                               saturating=self.objective.saturating))
         self.step = self.d_updates = 0
         self.last: dict[str, torch.Tensor] = {}  # the last steps' scores (and penalties), detached
-        self.rounds = max(1, BLOCK_POINTS // (self.config.d_steps * self.config.batch))  # rounds per block
+        self.block_rounds = max(1, BLOCK_POINTS // (self.config.d_steps * self.config.batch))  # rounds per block
         self.block: dict[str, torch.Tensor] = {}
-        self.used = self.rounds  # rounds of the current block done
+        self.used = self.block_rounds  # rounds of the current block done
 
     def _draw_block(self) -> None:
-        """The next `rounds` rounds' batches of every run, from its own stream: reals, noise, mixing weights."""
+        """The next `block_rounds` rounds' batches of every run, from its own stream: reals, noise, mixing weights."""
         c = self.config
-        d_points, g_points = self.rounds * c.d_steps * c.batch, self.rounds * c.batch
+        d_points, g_points = self.block_rounds * c.d_steps * c.batch, self.block_rounds * c.batch
         parts: dict[str, list[torch.Tensor]] = {"real": [], "z_d": [], "alpha": [], "z_g": []}
         for run in self.runs:
             parts["real"].append(run.target.sample(d_points, run.gen))
@@ -157,10 +157,10 @@ class BatchedRuns:
         the runs' steps or at time.monotonic() `until`. A diverged run goes on with NaNs, apart from the rest."""
         done = 0
         with one_thread():
-            while done < steps and self.step < self.config.steps:
+            while done < steps and not self.done:
                 if until is not None and time.monotonic() >= until:
                     break
-                if self.used == self.rounds:
+                if self.used == self.block_rounds:
                     self._draw_block()
                 for i in range(self.used * self.config.d_steps, (self.used + 1) * self.config.d_steps):
                     self._d_step(i)

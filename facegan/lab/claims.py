@@ -56,7 +56,7 @@ def _saturating_grad_norm(run: LabRun) -> float:
     """‖∇θ G‖ of the minimax generator loss log(1 − D(G(z))) under run's D, on the fixed noise."""
     with one_thread():
         loss = generator_loss("dcgan", run.D(run.G(run.z_eval)), saturating=True)
-        return total_norm(torch.autograd.grad(loss, list(run.G.parameters())))
+        return total_norm(torch.autograd.grad(loss, run.g_params))
 
 
 CLAIM_OBJECTIVES = ("gan-minimax", "gan", "wgan", "wgan-gp")

@@ -31,7 +31,7 @@ PER_NET = {"optimizer_d": "optimizer", "beta1_d": "beta1", "beta2_d": "beta2"}
 class Objective:
     """What an objective is: its losses (a `facegan.losses` mode), its Lipschitz constraint, its recipe."""
 
-    loss: str  # a `facegan.losses.LOSSES` form: "dcgan" (sigmoid + BCE), "wgan" (critic scores), "lsgan", "hinge"
+    loss: str  # a form facegan.losses knows: "dcgan" (sigmoid + BCE), "wgan" (critic scores), "lsgan", "hinge"
     saturating: bool = False  # the generator minimises log(1 − D(G(z))), the original minimax game
     clip: bool = False
     penalty: bool = False
@@ -138,7 +138,8 @@ class LabConfig:
                 raise LabError(f"{name} must be {kind} from {low:g} to {high:g}, not {getattr(self, name)!r}")
         if self.d_steps + self.g_steps == 0:
             raise LabError("d_steps and g_steps are both 0: a round would train nothing")
-        target(self.distribution, self.strokes)  # an empty or malformed drawing is refused here
+        if self.distribution == "drawn":  # an empty or malformed drawing is refused here (a named one cannot fail)
+            target(self.distribution, self.strokes)
         if self.pack not in (1, 2, 4, 8):  # the 512 evaluation points pack evenly
             raise LabError(f"pack must be 1, 2, 4 or 8, not {self.pack!r}")
         if self.unroll and self.optimizer != "adam":

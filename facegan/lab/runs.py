@@ -228,7 +228,7 @@ class LabRun:
         loss_g = generator_loss(o.loss, fake_scores, o.saturating)
         # One backward gives both: ‖∇θ G‖ of the loss, and −∇ₓ per point (the mean's gradient × N).
         (point_grads,) = torch.autograd.grad(loss_g, fake_points)
-        grad_g = total_norm(torch.autograd.grad(fake, list(self.G.parameters()), point_grads))
+        grad_g = total_norm(torch.autograd.grad(fake, self.g_params, point_grads))
         with torch.no_grad():
             real_scores = self.D(pack(self.real_eval, m))
             loss_d = discriminator_loss(o.loss, real_scores, fake_scores).item()

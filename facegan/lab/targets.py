@@ -59,10 +59,15 @@ def _spiral(u: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     return torch.stack([radius * torch.cos(angle), radius * torch.sin(angle)], 1)
 
 
-def _swissroll(u: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-    """scikit-learn's 2-D Swiss roll (t = 1.5π(1 + 2u), t·(cos t, sin t)), scaled into the unit square."""
+def _roll(u: torch.Tensor) -> torch.Tensor:
+    """scikit-learn's 2-D Swiss roll: t = 1.5π(1 + 2u), t·(cos t, sin t)."""
     t = 1.5 * math.pi * (1 + 2 * u)
-    return torch.stack([t * torch.cos(t), t * torch.sin(t)], 1) / 14.2
+    return torch.stack([t * torch.cos(t), t * torch.sin(t)], 1)
+
+
+def _swissroll(u: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """The Swiss roll scaled into the unit square."""
+    return _roll(u) / 14.2
 
 
 def _ring(radius: float = 1.0) -> torch.Tensor:
@@ -83,9 +88,7 @@ def _fixed(target: Target) -> Target:
 def _toy_swissroll(u: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
     """WGAN-GP's toy Swiss roll: scikit-learn's make_swiss_roll(noise=0.25), columns x and z, divided by 7.5
     (the noise is added here before dividing, as there)."""
-    t = 1.5 * math.pi * (1 + 2 * u)
-    roll = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1)
-    return (roll + 0.25 * torch.randn(len(u), 2, generator=gen)) / 7.5
+    return (_roll(u) + 0.25 * torch.randn(len(u), 2, generator=gen)) / 7.5
 
 
 def _points(strokes) -> list[list[tuple[float, float]]]:
