@@ -19,6 +19,7 @@ import json
 import math
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
@@ -41,12 +42,34 @@ class StateError(ValueError):
     """A state that cannot be resumed from; the message says why."""
 
 
+def flat_tensors(nets: dict[str, dict], optimizers: dict[str, dict]) -> dict[str, torch.Tensor]:
+    """Networks' state dicts and optimisers' states as one flat dict of tensors: net/name, opt/param_id/key."""
+    tensors = {f"{net}/{name}": t for net, state in nets.items() for name, t in state.items()}
+    for opt, state in optimizers.items():
+        for param_id, values in state["state"].items():
+            tensors.update({f"{opt}/{param_id}/{key}": value for key, value in values.items()})
+    return tensors
+
+
+def nested_states(tensors: dict[str, torch.Tensor], nets: Sequence[str],
+                  param_groups: dict[str, list]) -> tuple[dict[str, dict], dict[str, dict]]:
+    """flat_tensors' inverse: each net's state dict, and each optimiser's state with its param_groups."""
+    net_states = {net: {name.split("/", 1)[1]: t for name, t in tensors.items() if name.startswith(f"{net}/")}
+                  for net in nets}
+    opt_states = {}
+    for opt, groups in param_groups.items():
+        per_param: dict[int, dict[str, torch.Tensor]] = {}
+        for name, t in tensors.items():
+            if name.startswith(f"{opt}/"):
+                _, param_id, key = name.split("/")
+                per_param.setdefault(int(param_id), {})[key] = t
+        opt_states[opt] = {"state": dict(sorted(per_param.items())), "param_groups": groups}
+    return net_states, opt_states
+
+
 def _tensors(state: dict) -> dict[str, torch.Tensor]:
     """Every tensor of a Trainer.state_dict(), under a flat name."""
-    tensors = {f"{net}/{name}": t for net in NETWORKS for name, t in state[net].items()}
-    for opt in OPTIMIZERS:
-        for param_id, values in state[opt]["state"].items():
-            tensors.update({f"{opt}/{param_id}/{key}": value for key, value in values.items()})
+    tensors = flat_tensors({net: state[net] for net in NETWORKS}, {opt: state[opt] for opt in OPTIMIZERS})
     tensors.update({key: state[key] for key in ("rng_cpu", "rng_cuda") if key in state})
     return tensors
 
@@ -142,15 +165,9 @@ def load_parts(folder: Path) -> dict:
             tensors[name] = torch.cat(chunks).reshape(shape)
     state = {key: index[key] for key in ("step", "batches", "wall_time", "best_fid")}
     state["config"] = json.dumps(index["config"])
-    for net in NETWORKS:
-        state[net] = {name.split("/", 1)[1]: t for name, t in tensors.items() if name.startswith(f"{net}/")}
-    for opt in OPTIMIZERS:
-        per_param: dict[int, dict[str, torch.Tensor]] = {}
-        for name, t in tensors.items():
-            if name.startswith(f"{opt}/"):
-                _, param_id, key = name.split("/")
-                per_param.setdefault(int(param_id), {})[key] = t
-        state[opt] = {"state": dict(sorted(per_param.items())), "param_groups": index["param_groups"][opt]}
+    nets, optimizers = nested_states(tensors, NETWORKS, {opt: index["param_groups"][opt] for opt in OPTIMIZERS})
+    state.update(nets)
+    state.update(optimizers)
     state.update({key: tensors[key] for key in ("rng_cpu", "rng_cuda") if key in tensors})
     return state
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from safetensors import SafetensorError, safe_open
 
 from ..export import save_safetensors
+from ..state import OPTIMIZERS, flat_tensors, nested_states
 from ..training import load_optimizer_state
 from .config import LabConfig
 from .runs import LabRun, history_run
@@ -19,19 +20,15 @@ from .targets import LabError
 
 METADATA_KEY, FORMAT = "facegan_lab", 1
 PRESETS = Path("checkpoints") / "lab"  # runs that open trained, from the working directory like exports
-NETS, OPTIMIZERS = ("G", "D"), ("opt_g", "opt_d")
+NETS = ("G", "D")  # a Lab run has no EMA copy of G; its optimisers are the face trainer's OPTIMIZERS
 
 
 def save_run(run: LabRun, path: Path, history: Sequence[dict] = ()) -> Path:
     """Write run to path (atomically), with its measurements so far (its curves), and return path."""
-    tensors = {f"{net}/{name}": t.detach().contiguous() for net in NETS
-               for name, t in getattr(run, net).state_dict().items()}
-    groups = {}
-    for opt in OPTIMIZERS:
-        state = getattr(run, opt).state_dict()
-        groups[opt] = state["param_groups"]
-        tensors.update({f"{opt}/{pid}/{key}": value.contiguous() for pid, values in state["state"].items()
-                        for key, value in values.items()})
+    optimizers = {opt: getattr(run, opt).state_dict() for opt in OPTIMIZERS}
+    tensors = {name: t.contiguous() for name, t in flat_tensors({net: getattr(run, net).state_dict() for net in NETS},
+                                                                 optimizers).items()}
+    groups = {opt: state["param_groups"] for opt, state in optimizers.items()}
     tensors["rng"] = run.gen.get_state()
     config = {**run.config.__dict__, "strokes": [list(map(list, s)) for s in run.config.strokes]}
     meta = {"format": FORMAT, "config": config, "param_groups": groups, "history": list(history),
@@ -62,18 +59,11 @@ def load_run_and_history(path: str | Path) -> tuple[LabRun, list[dict]]:
         if meta.get("format") != FORMAT:
             raise LabError(f"{path.name} is a Lab run of another format ({meta.get('format')!r})")
         run = LabRun(LabConfig(**meta["config"]))
-        for net in NETS:
-            prefix = f"{net}/"
-            getattr(run, net).load_state_dict({k[len(prefix):]: v for k, v in tensors.items()
-                                               if k.startswith(prefix)})
-        for opt in OPTIMIZERS:
-            state: dict = {}
-            for name, value in tensors.items():
-                owner, _, rest = name.partition("/")
-                if owner == opt:
-                    pid, key = rest.split("/")
-                    state.setdefault(int(pid), {})[key] = value
-            load_optimizer_state(getattr(run, opt), {"state": state, "param_groups": meta["param_groups"][opt]})
+        nets, optimizers = nested_states(tensors, NETS, {opt: meta["param_groups"][opt] for opt in OPTIMIZERS})
+        for net, state in nets.items():
+            getattr(run, net).load_state_dict(state)
+        for opt, state in optimizers.items():
+            load_optimizer_state(getattr(run, opt), state)
         run.gen.set_state(tensors["rng"])
         counters = meta["counters"]
         run.step, run.d_updates, run.rounds = counters["step"], counters["d_updates"], counters["rounds"]
