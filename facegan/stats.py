@@ -36,14 +36,14 @@ CURVES = {"loss_d": "discriminator / critic loss", "loss_g": "generator loss",
 
 def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
     """Losses, the critic's Wasserstein estimate and FID (where measured) against images seen."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure  # not pyplot: no global state, so threads may draw at once
 
     series = {key: [(r["images_seen"], r[key]) for r in rows if key in r] for key in CURVES}
     series = {key: points for key, points in series.items() if points}
-    fig, axes = plt.subplots(1, len(series), figsize=(4 * len(series), 3), squeeze=False)
+    fig = Figure(figsize=(4 * len(series), 3))
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(1, len(series), squeeze=False)
     for ax, (key, points) in zip(axes[0], series.items(), strict=True):
         ax.plot(*zip(*points, strict=True), lw=1, marker="o" if key == "fid" else None)
         ax.set_title(CURVES[key])
@@ -52,7 +52,6 @@ def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 def downsample(rows: list[dict], max_rows: int = 300) -> list[dict]:

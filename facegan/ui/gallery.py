@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -17,8 +16,6 @@ from ..models import Generator
 from ..sampling import render
 from ..stats import plot_curves, read_metrics
 from .i18n import text
-
-_PYPLOT = threading.Lock()  # pyplot keeps global state: one figure drawn at a time, whichever handler asks
 
 
 @dataclass
@@ -38,8 +35,7 @@ class Entry:
         if self.metrics is None or self.curves_file is None:
             return None
         try:
-            with _PYPLOT:
-                plot_curves(read_metrics(self.metrics), self.curves_file, title=self.name)
+            plot_curves(read_metrics(self.metrics), self.curves_file, title=self.name)
         except (ValueError, KeyError, OSError):
             return None  # a damaged metrics file costs only the plot
         return self.curves_file
