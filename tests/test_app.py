@@ -17,6 +17,7 @@ from facegan import hub  # noqa: E402
 from facegan.export import export_generator  # noqa: E402
 from facegan.models import Generator, ModelConfig  # noqa: E402
 from facegan.sampling import display_grid  # noqa: E402
+from facegan.ui.common import Downloads  # noqa: E402
 from facegan.ui.gallery import Gallery  # noqa: E402
 from facegan.ui.i18n import LAUNCH_I18N, STRINGS  # noqa: E402
 
@@ -382,3 +383,13 @@ def test_readme_has_a_valid_spaces_header():
     assert len(header["short_description"]) <= 60
     for weights in (root / "checkpoints").glob("*.safetensors"):
         assert weights.stat().st_size < 10 * 2**20, f"{weights.name} needs LFS on a Space"
+
+
+def test_downloads_keep_two_files_of_one_name_apart_and_delete_old_ones():
+    downloads = Downloads("facegan-test-")
+    first, second = downloads.path("walk.gif"), downloads.path("walk.gif")
+    assert first != second and first.name == second.name == "walk.gif"
+    first.write_bytes(b"old")
+    os.utime(first.parent, (0, 0))  # made long ago
+    downloads.path("next.gif")
+    assert not first.parent.exists() and second.parent.exists()

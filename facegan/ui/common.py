@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import math
 import random
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 import torch
@@ -21,6 +25,7 @@ from .gallery import Entry, Gallery
 from .i18n import text
 
 MAX_SEED = 2**32 - 1
+DOWNLOAD_LIFETIME_S = 600  # Gradio serves its own copy of a file a handler returns: ours can go after this
 STRIP_FACE_PX = 96  # each face of a strip (interpolation frames, edit walks), shown large
 
 
@@ -52,6 +57,21 @@ def slider(name: str, value: float, label, **options) -> gr.Slider:
     """The slider of RANGES[name]."""
     r = RANGES[name]
     return gr.Slider(r.low, r.high, value=value, step=r.step, label=label, **options)
+
+
+class Downloads:
+    """Where handlers write files for visitors to download, each in a folder of its own (two visitors' files of
+    one name never meet); folders older than DOWNLOAD_LIFETIME_S are deleted as new ones are made."""
+
+    def __init__(self, prefix: str) -> None:
+        self.root = Path(tempfile.mkdtemp(prefix=prefix))
+
+    def path(self, name: str) -> Path:
+        """A path for a new file called name."""
+        for old in self.root.iterdir():
+            if time.time() - old.stat().st_mtime > DOWNLOAD_LIFETIME_S:
+                shutil.rmtree(old, ignore_errors=True)
+        return Path(tempfile.mkdtemp(dir=self.root)) / name
 
 
 def random_seed() -> int:

@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
-import time
-from pathlib import Path
-
 import gradio as gr
 import torch
 from PIL import Image
 
 from ..sampling import display_grid, gif_bytes, interpolate
-from .common import STRIP_FACE_PX, Checks, Handlers, seed_box, slider
+from .common import STRIP_FACE_PX, Checks, Downloads, Handlers, seed_box, slider
 from .gallery import Gallery
 from .i18n import language, t
 
 GIF_FRAMES = 24
-GIF_LIFETIME_S = 600
 FACE_AT_T_PX, STRIP_ROW = 256, 8
 
 
 class Interpolation(Handlers):
     def __init__(self, gallery: Gallery) -> None:
         super().__init__(gallery)
-        self.gif_dir = Path(tempfile.mkdtemp(prefix="facegan-gif-"))
+        self.downloads = Downloads("facegan-gif-")
 
     def _walk(self, name, seed_a, seed_b, method, scale, check: Checks) -> tuple[torch.Tensor, torch.Tensor, str]:
         """The latents of seeds A and B, checked once; and a file-name-safe label of the walk."""
@@ -53,13 +47,8 @@ class Interpolation(Handlers):
         n = check.within(frames, "frames", "field.frames")
         ts = [i / (n - 1) for i in range(n)] + [i / (GIF_FRAMES - 1) for i in range(GIF_FRAMES)]
         images = self.gallery.render(name, interpolate(a, b, ts, method))
-        for old in self.gif_dir.glob("*.gif"):  # Gradio serves its own copy; keep the folder small
-            if time.time() - old.stat().st_mtime > GIF_LIFETIME_S:
-                old.unlink(missing_ok=True)
-        gif = self.gif_dir / f"walk-{label}.gif"
-        with tempfile.NamedTemporaryFile(dir=self.gif_dir, suffix=".part", delete=False) as part:
-            part.write(gif_bytes(images[n:]))
-        os.replace(part.name, gif)  # atomic: two visitors asking for the same walk never see half a file
+        gif = self.downloads.path(f"walk-{label}.gif")
+        gif.write_bytes(gif_bytes(images[n:]))
         return display_grid(images[:n], STRIP_FACE_PX, nrow=STRIP_ROW), str(gif)
 
 

@@ -10,13 +10,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
-from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -32,7 +30,7 @@ from ..lab.nets import INITS
 from ..lab.surfaces import critic_surfaces
 from ..lab.timeline import Timeline
 from . import lab_literature
-from .common import Checks, seed_box, slider
+from .common import Checks, Downloads, seed_box, slider
 from .i18n import language, phrase, t, text
 
 MAX_RUN_S = 120  # a streaming run, an API run or a claim stops after this many seconds
@@ -98,6 +96,7 @@ class Lab:
         # A page's streaming runs: each one's stop (set to end it) and its end (set once its last picture is out).
         self.stops: dict[str, dict[threading.Event, threading.Event]] = {}
         self.stops_lock = threading.Lock()
+        self.downloads = Downloads("facegan-lab-")
 
     # --- settings ---------------------------------------------------------------------------------
     @staticmethod
@@ -281,7 +280,7 @@ class Lab:
             raise check.error("msg.lab_no_run")
         with session.lock:
             run = session.run
-            path = Path(tempfile.mkdtemp(prefix="lab-")) / f"lab-{run.config.objective}-{run.rounds}.safetensors"
+            path = self.downloads.path(f"lab-{run.config.objective}-{run.rounds}.safetensors")
             return str(saved.save_run(run, path, session.timeline.curves()))
 
     def load(self, request: gr.Request | None, path, session: Session | None = None) -> tuple:
@@ -316,7 +315,7 @@ class Lab:
         with session.lock:
             frames = session.timeline.frames()
         run = session.run
-        path = Path(tempfile.mkdtemp(prefix="lab-")) / f"lab-{run.config.objective}-{run.rounds}.gif"
+        path = self.downloads.path(f"lab-{run.config.objective}-{run.rounds}.gif")
         path.write_bytes(labview.animation(frames, run.config.objective.upper(), session.layers))
         return str(path)
 
