@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import statistics
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -23,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from benchmarks.app_speed import median_ms  # noqa: E402
 from facegan.attributes import DEFAULT_PATH, load_predictor  # noqa: E402
 from facegan.faces import frame  # noqa: E402
 from facegan.project import Settings, crop_tensor, projector_for  # noqa: E402
@@ -30,12 +29,7 @@ from facegan.sampling import render, seeded_noise  # noqa: E402
 
 
 def median_s(run, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return median_ms(run, repeats) / 1000
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.app_speed import free_port  # noqa: E402
 
 BARE_APP = """
 import gradio as gr
@@ -29,12 +31,6 @@ with gr.Blocks() as demo:
     gr.Markdown("bare")
 demo.queue().launch()
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def seconds_to_page(command: list[str], checkpoints: Path, timeout: float = 300) -> float:
