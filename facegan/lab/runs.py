@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import time
 from collections.abc import Iterator
@@ -48,6 +49,15 @@ def one_thread() -> Iterator[None]:
 
 
 HEAT, MESH, CURVE = 64, 13, 101  # the heat map's grid; 2-D noise drawn as a MESH² mesh, 1-D noise as a curve
+
+
+@functools.cache
+def view_cells() -> torch.Tensor:
+    """The heat map's HEAT×HEAT places over the view, row by row from the top of the picture, as (x, y) rows
+    (shared: never modify it)."""
+    axis = torch.linspace(-VIEW, VIEW, HEAT)
+    ys, xs = torch.meshgrid(-axis, axis, indexing="ij")
+    return torch.stack([xs.flatten(), ys.flatten()], 1)
 
 
 @dataclass
@@ -186,10 +196,7 @@ class LabRun:
         with one_thread():
             metrics, fake, push = self._observe()
             with torch.no_grad():
-                axis = torch.linspace(-VIEW, VIEW, HEAT)
-                ys, xs = torch.meshgrid(-axis, axis, indexing="ij")  # row 0 at the top of the picture
-                cells = torch.stack([xs.flatten(), ys.flatten()], 1)  # packed: m copies of each place
-                heat = self.D(cells.repeat(1, self.config.pack)).view(HEAT, HEAT)
+                heat = self.D(view_cells().repeat(1, self.config.pack)).view(HEAT, HEAT)  # packed: m copies
                 heat = torch.sigmoid(heat) if self.objective.loss == "dcgan" else heat
                 spread = 1.0 if self.config.noise == "uniform" else 2.0  # uniform noise spans ±1, Gaussian ±2σ
                 if self.config.noise_dim == 1:  # a curve

@@ -15,8 +15,8 @@ from ..losses import clip_weights, discriminator_loss, gradient_penalty
 from ..training import make_optimizer
 from .config import OBJECTIVES, LabConfig
 from .nets import mlp, seeded_init
-from .runs import EVAL_POINTS, HEAT, one_thread
-from .targets import VIEW, target
+from .runs import EVAL_POINTS, HEAT, one_thread, view_cells
+from .targets import target
 
 CONSTRAINTS = ("wgan", "wgan-gp")  # clipping, penalty: each with its own recipe
 NOISE = 0.25  # the fixed "generator": the real points moved by N(0, NOISE²)
@@ -29,9 +29,7 @@ def critic_surfaces(config: LabConfig, steps: int = 1000) -> dict:
     points = target(config.distribution, config.strokes)
     real = points.sample(EVAL_POINTS, gen)
     fake = real + NOISE * torch.randn(real.shape, generator=gen)
-    axis = torch.linspace(-VIEW, VIEW, HEAT)
-    ys, xs = torch.meshgrid(-axis, axis, indexing="ij")
-    grid = torch.stack([xs.flatten(), ys.flatten()], 1)
+    grid = view_cells()
     out = {"real": real.numpy(), "fake": fake.numpy(), "steps": steps}
     with one_thread():
         for name in CONSTRAINTS:
