@@ -376,7 +376,7 @@ def example_grid(weights: list[Path], judge: AttributePredictor, settings: Setti
     """
     loaded = [load_generator(path) for path in weights]
     faces = torch.cat([render(g, seeded_noise(per_model, g.config.nz, 11), fast=False) for g, _ in loaded])
-    projections = [projector_for(path, judge, settings, g)(faces, settings)
+    projections = [projector_for(path, judge, settings, g)(faces)
                    for path, (g, _) in zip(weights, loaded, strict=True)]
     columns = [faces] + [resize_faces(p.images, faces.shape[-1]) for p in projections]
     directions = directions_of(loaded[0][1])
