@@ -13,7 +13,7 @@ gradio_client = pytest.importorskip("gradio_client")
 import gradio as gr  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
-from facegan.ui.lab import KNOBS, Lab, drawing, strokes_of_sketch  # noqa: E402
+from facegan.ui.lab_handlers import KNOBS, Lab, drawing, strokes_of_sketch  # noqa: E402
 
 DEFAULTS = dict(distribution="ring", objective="wgan-gp", noise="gaussian", g_width=32, g_depth=2, d_width=32,
                 d_depth=2, optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.9, d_steps=2, clip=0.01,
@@ -176,9 +176,9 @@ def test_choosing_an_objective_fills_in_its_recipe_for_both_nets():
 
 
 def test_runs_stop_at_their_time_cap(monkeypatch):
-    import facegan.ui.lab as tab
+    import facegan.ui.lab_handlers as lab_handlers
 
-    monkeypatch.setattr(tab, "MAX_RUN_S", 0)
+    monkeypatch.setattr(lab_handlers, "MAX_RUN_S", 0)
     handlers = Lab()
     with pytest.warns(UserWarning, match="Stopped after 0 s at generator step 0"):
         assert len(list(handlers.stream(ENGLISH, None, 1, 0, *knobs(steps=20_000)))) == 1

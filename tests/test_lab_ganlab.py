@@ -22,7 +22,7 @@ from facegan.lab.runs import CURVE, Snapshot
 from facegan.lab.saved import load_run, presets, save_run
 from facegan.lab.surfaces import critic_surfaces, plane_r2
 from facegan.lab.timeline import Timeline
-from facegan.ui.lab import KNOBS, Lab
+from facegan.ui.lab_handlers import KNOBS, Lab
 
 SMALL = dict(g_width=16, g_depth=2, d_width=16, d_depth=2, batch=32)
 ENGLISH = SimpleNamespace(headers={"accept-language": "en"}, session_hash="en")

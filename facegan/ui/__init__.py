@@ -6,7 +6,8 @@
     edit           age and gender directions
     photo          a visitor's photo projected into every model, then edited
     about          objectives, facts, curves and progress grids
-    lab            GANs trained live on 2-D points: the three claims, side by side
+    lab            GANs trained live on 2-D points: the three claims, side by side (the page;
+                   lab_handlers answers its events, lab_literature shows the published 2-D benchmarks)
     common         the input checks and the handlers' base every tab shares
 
 Nothing is computed at import.
@@ -26,7 +27,7 @@ from .edit import Edit
 from .gallery import Gallery
 from .i18n import LAUNCH_I18N, localized, phrase, t
 from .interpolation import Interpolation
-from .lab import Lab
+from .lab_handlers import Lab
 from .samples import Samples, grid_face_px
 
 __all__ = ["MAX_SEED", "Checks", "Studio", "build", "create_app", "grid_face_px", "launch"]
