@@ -31,8 +31,9 @@ from torch import nn
 
 from . import __version__
 from .cli import Parser, UsageError, run
-from .data import DataError, find_images, load_image
+from .data import DataError, find_images
 from .export import CheckpointError, save_safetensors
+from .images import load_image
 from .sampling import from_uint8
 
 METADATA_KEY = "facegan_attributes"

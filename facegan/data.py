@@ -23,8 +23,8 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .distributed import World
+from .images import IMAGE_EXTENSIONS, load_image
 
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 CACHE_FORMAT = 1
 
 
@@ -47,45 +47,6 @@ def find_images(root: str | Path) -> list[Path]:
         p for p in root.rglob("*")
         if p.suffix.lower() in IMAGE_EXTENSIONS and p.is_file() and not p.name.startswith(".")
     )
-
-
-def _to_rgb(image: Image.Image) -> Image.Image:
-    """Any PIL mode → 8-bit RGB; transparency is composited onto white."""
-    if image.mode in ("I;16", "I;16B", "I;16L", "I", "F"):
-        # Deep greyscale: PIL's convert("L") clips instead of scaling.
-        array = np.asarray(image, dtype=np.float64)
-        if image.mode == "F":  # float images: stretch to their own range
-            array = array - array.min()
-            top = max(float(array.max()), 1e-12)
-        else:
-            top = 65535.0 if array.max() > 255 else 255.0
-        image = Image.fromarray(np.clip(array / top * 255.0 + 0.5, 0, 255).astype(np.uint8), "L")
-    if image.mode == "P" or image.mode == "LA" or (image.mode == "L" and "transparency" in image.info):
-        image = image.convert("RGBA")
-    if image.mode in ("RGBA", "RGBa"):
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image.convert("RGBA"))
-    return image.convert("RGB")
-
-
-def load_image(path: Path, size: int) -> np.ndarray:
-    """Decode, convert to RGB, centre-crop to a square and resize: size×size×3 uint8."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        with Image.open(path) as image:
-            image.load()
-            image = _to_rgb(image)
-    image = centre_square(image)
-    if image.width != size:
-        image = image.resize((size, size), Image.LANCZOS)
-    return np.asarray(image, dtype=np.uint8)
-
-
-def centre_square(image: Image.Image) -> Image.Image:
-    """The largest square at the image's centre: how every face here is framed before it is resized."""
-    side = min(image.size)
-    left, top = (image.width - side) // 2, (image.height - side) // 2
-    return image.crop((left, top, left + side, top + side))
 
 
 def _try_load(path: Path, size: int) -> np.ndarray | str:
@@ -201,8 +162,3 @@ class ImageBank:
         """This rank's share of real batch k."""
         return self.fetch(self.indices(k))
 
-
-if __name__ == "__main__":  # python -m facegan.data prepare …: the data sets' command line lives in datasets.py
-    from facegan.datasets import cli
-
-    raise SystemExit(cli())

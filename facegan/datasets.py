@@ -1,8 +1,8 @@
 """The face folders the shipped models were trained and measured on, made from the archives their owners publish.
 
-    python -m facegan.data prepare utkface UTKFace.tar.gz data/utkface64
-    python -m facegan.data prepare celeba img_align_celeba.zip data/celeba10k
-    python -m facegan.data checksum data/utkface64
+    python -m facegan.datasets prepare utkface UTKFace.tar.gz data/utkface64
+    python -m facegan.datasets prepare celeba img_align_celeba.zip data/celeba10k
+    python -m facegan.datasets checksum data/utkface64
 
 Preparing is resumable: each face is written under a temporary name and renamed when whole, and faces already
 in OUT are kept. The checksum covers the sorted file names and the decoded pixels, not the JPEG bytes, so a
@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from .cli import Parser
 from .cli import run as run_cli
-from .data import centre_square
+from .images import centre_square
 
 
 class PrepareError(ValueError):
@@ -164,7 +164,7 @@ def prepare(name: str, archive: str | Path, out: str | Path, progress: bool = Tr
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = Parser(prog="python -m facegan.data", description=__doc__)
+    parser = Parser(prog="python -m facegan.datasets", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     make = commands.add_parser("prepare", help="make a data set's folder from its published archive")
     make.add_argument("dataset", choices=sorted(RECIPES))
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cli(argv: list[str] | None = None) -> int:
-    return run_cli(main, argv, "facegan.data", expected=(PrepareError,))
+    return run_cli(main, argv, "facegan.datasets", expected=(PrepareError,))
 
 
 if __name__ == "__main__":

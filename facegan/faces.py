@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .data import IMAGE_EXTENSIONS, _to_rgb, centre_square
+from .images import IMAGE_EXTENSIONS, centre_square, to_rgb
 
 CROP = 64
 LEFT_EYE, RIGHT_EYE = (18.1, 18.6), (43.5, 18.6)  # in the image's own left-to-right order
@@ -85,7 +85,7 @@ def read_photo(source: str | Path | bytes | Image.Image, max_side: int = MAX_SID
             image.draft("RGB", (max_side, max_side))  # JPEG only: decode at 1/2, 1/4 or 1/8 scale
             image.load()
             image = ImageOps.exif_transpose(image)
-            image = _to_rgb(image)
+            image = to_rgb(image)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise FaceError("bomb", limit=MAX_PIXELS // 1_000_000) from error
     except UnidentifiedImageError as error:

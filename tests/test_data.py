@@ -4,7 +4,8 @@ import torch
 from PIL import Image
 
 from facegan import data
-from facegan.data import DataError, ImageBank, find_images, load_folder, load_image
+from facegan.data import DataError, ImageBank, find_images, load_folder
+from facegan.images import load_image
 
 
 def save(path, image):

@@ -101,12 +101,12 @@ def test_bad_input_is_one_line_and_exit_2(utkface_archive, tmp_path, capsys, mon
     (tmp_path / "UTKFace.tar.gz").write_bytes(utkface_archive.read_bytes())
     assert datasets.cli(arguments) == 2
     err = capsys.readouterr().err
-    assert err.startswith("facegan.data: error: ") and message in err and err.count("\n") == 1
+    assert err.startswith("facegan.datasets: error: ") and message in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
 
 
-def test_python_m_facegan_data_prepares_and_says_the_checksum(utkface_archive, tmp_path):
-    result = subprocess.run([sys.executable, "-m", "facegan.data", "prepare", "utkface", str(utkface_archive),
+def test_python_m_facegan_datasets_prepares_and_says_the_checksum(utkface_archive, tmp_path):
+    result = subprocess.run([sys.executable, "-m", "facegan.datasets", "prepare", "utkface", str(utkface_archive),
                              str(tmp_path / "utk"), "--no-progress"], capture_output=True, text=True, check=True,
                             cwd=Path(__file__).resolve().parents[1])
     assert f"4 faces, checksum {checksum(tmp_path / 'utk')}" in result.stdout

@@ -8,9 +8,10 @@ import torch
 from PIL import Image
 
 from facegan import metrics
-from facegan.data import DataError, find_images, load_image
+from facegan.data import DataError, find_images
 from facegan.evaluate import cli as evaluate_cli
 from facegan.export import export_generator, read_metadata, update_metadata
+from facegan.images import load_image
 from facegan.metrics import (
     PRDC,
     InceptionFeatures,
