@@ -45,8 +45,8 @@ from .metrics import (
     shuffled_images,
 )
 from .models import IMAGE_SIZES, Generator
+from .optim import resolve_device
 from .sampling import render, seeded_noise
-from .training import resolve_device
 
 
 def build_parser() -> argparse.ArgumentParser:

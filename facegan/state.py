@@ -27,15 +27,15 @@ from safetensors import SafetensorError, safe_open
 
 from .cli import Parser, UsageError, run
 from .export import file_sha256, save_safetensors
-from .training import STATE_FILE
 
+STATE_FILE = "state.pt"  # a run's whole resumable state, as torch.save writes it
 PARTS_DIR = "state-parts"
 INDEX = "state.json"
 FORMAT = 1
 DEFAULT_PART_MIB = 15  # four parts and the index fit one 64 MiB transfer
 HEADER_ROOM = 64 << 10  # bytes kept free in each part for its safetensors header
 NETWORKS = ("G", "D", "G_ema")
-OPTIMIZERS = ("opt_g", "opt_d")
+OPTIMIZER_KEYS = ("opt_g", "opt_d")  # the optimisers' states in a saved run
 
 
 class StateError(ValueError):
@@ -69,7 +69,7 @@ def nested_states(tensors: dict[str, torch.Tensor], nets: Sequence[str],
 
 def _tensors(state: dict) -> dict[str, torch.Tensor]:
     """Every tensor of a Trainer.state_dict(), under a flat name."""
-    tensors = flat_tensors({net: state[net] for net in NETWORKS}, {opt: state[opt] for opt in OPTIMIZERS})
+    tensors = flat_tensors({net: state[net] for net in NETWORKS}, {opt: state[opt] for opt in OPTIMIZER_KEYS})
     tensors.update({key: state[key] for key in ("rng_cpu", "rng_cuda") if key in state})
     return tensors
 
@@ -119,7 +119,7 @@ def save_parts(state: dict, folder: Path, max_bytes: int = DEFAULT_PART_MIB << 2
         "format": FORMAT,
         "config": json.loads(state["config"]),
         **{key: state[key] for key in ("step", "batches", "wall_time", "best_fid")},
-        "param_groups": {opt: state[opt]["param_groups"] for opt in OPTIMIZERS},
+        "param_groups": {opt: state[opt]["param_groups"] for opt in OPTIMIZER_KEYS},
         "shapes": {name: list(t.shape) for name, t in tensors.items()},
         "parts": parts,
     }
@@ -165,7 +165,7 @@ def load_parts(folder: Path) -> dict:
             tensors[name] = torch.cat(chunks).reshape(shape)
     state = {key: index[key] for key in ("step", "batches", "wall_time", "best_fid")}
     state["config"] = json.dumps(index["config"])
-    nets, optimizers = nested_states(tensors, NETWORKS, {opt: index["param_groups"][opt] for opt in OPTIMIZERS})
+    nets, optimizers = nested_states(tensors, NETWORKS, {opt: index["param_groups"][opt] for opt in OPTIMIZER_KEYS})
     state.update(nets)
     state.update(optimizers)
     state.update({key: tensors[key] for key in ("rng_cpu", "rng_cuda") if key in tensors})

@@ -26,9 +26,10 @@ from .export import EXPORT_DTYPES, export_generator, export_training_record
 from .losses import MODES
 from .metrics import MIN_SAMPLES, GeneratorScorer, MetricsError, inception_available
 from .models import CRITIC_NORMS, IMAGE_SIZES, ModelConfig
+from .optim import MODE_DEFAULTS, resolve_device
 from .sampling import bf16_is_fast
 from .state import StateError, has_state, load_run_state
-from .training import MODE_DEFAULTS, TrainConfig, Trainer, resolve_device
+from .training import TrainConfig, Trainer
 
 DEFAULT_DATA = Path("data")
 COMPILE_ON_CUDA = ("--compile is refused on CUDA: inductor's convolution_backward fails on the channels_last "

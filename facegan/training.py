@@ -14,7 +14,7 @@ import json
 import os
 import signal
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,16 +29,11 @@ from .export import export_generator
 from .losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
 from .metrics import Scores
 from .models import Discriminator, Generator, ModelConfig, refresh_batchnorm_stats
+from .optim import MODE_DEFAULTS, load_optimizer_state, make_optimizer
 from .sampling import save_grid, seeded_noise
+from .state import STATE_FILE
 from .stats import MetricsLog, plot_curves, read_metrics
 
-# Each mode's recipe; every value can be overridden from the command line.
-MODE_DEFAULTS = {
-    "dcgan": dict(optimizer="adam", lr_g=2e-4, lr_d=2e-4, beta1=0.5, beta2=0.999, n_critic=1, critic_norm="batch"),
-    "wgan": dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, beta1=0.0, beta2=0.0, n_critic=5, critic_norm="batch"),
-    "wgan-gp": dict(optimizer="adam", lr_g=1e-4, lr_d=1e-4, beta1=0.0, beta2=0.9, n_critic=5, critic_norm="layer"),
-}
-STATE_FILE = "state.pt"
 STOP_CHECK_EVERY = 10  # steps between the ranks' collective "did anyone get a signal?"
 
 
@@ -86,50 +81,6 @@ class TrainConfig:
     def from_json(cls, text: str) -> TrainConfig:
         values = json.loads(text)
         return cls(**{**values, "model": ModelConfig(**values["model"])})
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda asked for, but PyTorch sees no CUDA GPU")
-    return torch.device(name)
-
-
-OPTIMIZERS = ("adam", "rmsprop", "sgd")
-
-
-def make_optimizer(name: str, params: Iterable[torch.nn.Parameter], lr: float,
-                   betas: tuple[float, float] = (0.9, 0.999), fused: bool = False) -> torch.optim.Optimizer:
-    """Adam, RMSprop or SGD (the face trainer's and the Lab's) in its fastest form: fused kernels where asked
-    (on CUDA, and for the Lab's tiny nets, where per-tensor launches dominate), multi-tensor (foreach) kernels
-    otherwise; RMSprop has no fused form. betas are Adam's only."""
-    if name == "adam":
-        return torch.optim.Adam(params, lr=lr, betas=betas, fused=fused, foreach=not fused)
-    if name == "rmsprop":
-        return torch.optim.RMSprop(params, lr=lr, foreach=True)
-    if name == "sgd":
-        return torch.optim.SGD(params, lr=lr, fused=fused, foreach=not fused)
-    raise ValueError(f"unknown optimizer {name!r}: choose one of {', '.join(OPTIMIZERS)}")
-
-
-# How an optimiser runs, not what it learnt: a saved state keeps the loading optimiser's own.
-IMPLEMENTATION_FLAGS = ("foreach", "fused", "capturable", "differentiable")
-
-
-def load_optimizer_state(optimizer: torch.optim.Optimizer, saved: dict) -> None:
-    """optimizer.load_state_dict(saved), keeping optimizer's implementation flags and its moments' layout.
-
-    PyTorch would take the saved flags (a CPU run's foreach into fused CUDA Adam, or capturable=False
-    into a CUDA-graphed one) and the saved memory format, which a safetensors round trip loses.
-    """
-    groups = [{**saved_group, **{k: group[k] for k in IMPLEMENTATION_FLAGS if k in group}}
-              for saved_group, group in zip(saved["param_groups"], optimizer.param_groups, strict=True)]
-    optimizer.load_state_dict({**saved, "param_groups": groups})
-    for p, state in optimizer.state.items():
-        for key, value in state.items():
-            if torch.is_tensor(value) and value.shape == p.shape:
-                state[key] = torch.empty_like(p).copy_(value)
 
 
 @torch.no_grad()

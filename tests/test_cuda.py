@@ -9,7 +9,7 @@ import torch
 from facegan import train, training
 from facegan.data import ImageBank
 from facegan.export import load_generator
-from facegan.training import STATE_FILE
+from facegan.state import STATE_FILE
 from tests.conftest import TINY
 
 pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]

@@ -14,7 +14,8 @@ from facegan.cudagraph import GraphedTrainer, graph_refusal
 from facegan.data import ImageBank
 from facegan.distributed import World
 from facegan.models import ModelConfig
-from facegan.training import STATE_FILE, TrainConfig, Trainer
+from facegan.state import STATE_FILE
+from facegan.training import TrainConfig, Trainer
 from tests.conftest import TINY
 
 CUDA = torch.device("cuda")

@@ -12,7 +12,7 @@ import torch
 
 from facegan import train
 from facegan.export import load_generator
-from facegan.training import STATE_FILE
+from facegan.state import STATE_FILE
 from tests.conftest import TINY, free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -10,8 +10,8 @@ import torch
 from facegan import state as state_parts
 from facegan import train
 from facegan.data import ImageBank
-from facegan.state import HEADER_ROOM, INDEX, PARTS_DIR, StateError, load_parts, save_parts
-from facegan.training import STATE_FILE, TrainConfig, Trainer
+from facegan.state import HEADER_ROOM, INDEX, PARTS_DIR, STATE_FILE, StateError, load_parts, save_parts
+from facegan.training import TrainConfig, Trainer
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,7 +13,7 @@ from safetensors import safe_open
 from facegan import train
 from facegan.export import load_generator
 from facegan.metrics import inception_available
-from facegan.training import STATE_FILE
+from facegan.state import STATE_FILE
 from tests.conftest import TINY
 
 ROOT = Path(__file__).resolve().parents[1]

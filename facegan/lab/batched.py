@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ..losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
-from ..training import make_optimizer
+from ..optim import make_optimizer
 from .config import OBJECTIVES, PER_NET, LabConfig
 from .nets import MLP
 from .runs import LabRun, one_thread

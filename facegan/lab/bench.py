@@ -134,11 +134,11 @@ def mode_centers(distribution: str) -> np.ndarray | None:
 def figure(result: dict, path: Path | None = None):
     """Bars of modes and high quality with each trial a dot; modes against steps; and the first run's strip
     of snapshots (generated points over the modes) for the suite's first objectives."""
-    from .view import _figure, _save
+    from .view import new_figure, save_figure
 
     keys = list(result["runs"])
     strips = strip_keys(result)
-    fig = _figure(width=max(10, 0.9 * len(keys) + 4), height=4.2 + 2.2 * len(strips))
+    fig = new_figure(width=max(10, 0.9 * len(keys) + 4), height=4.2 + 2.2 * len(strips))
     grid = fig.add_gridspec(2 + len(strips), 3, height_ratios=[3, 0.2] + [2] * len(strips))
     for column, (key, label) in enumerate((("modes", "modes captured"), ("high_quality", "high quality"))):
         ax = fig.add_subplot(grid[0, column])
@@ -175,7 +175,7 @@ def figure(result: dict, path: Path | None = None):
             ax.set_xticks([])
             ax.set_yticks([])
             ax.set_title(f"{key if i == 0 else ''} step {shot['step']:,}", fontsize=6)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def strip_keys(result: dict) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from ..training import OPTIMIZERS
+from ..optim import OPTIMIZERS
 from .nets import INITS
 from .targets import BENCH_DISTRIBUTIONS, DISTRIBUTIONS, LabError, target
 
@@ -41,7 +41,7 @@ class Objective:
     spectral: bool = False  # spectral normalisation of every D layer
 
 
-# Each objective's optimiser and critic steps as in the face recipes (facegan.training.MODE_DEFAULTS), with
+# Each objective's optimiser and critic steps as in the face recipes (facegan.optim.MODE_DEFAULTS), with
 # learning rates of 1e-3 (RMSprop: 5e-4), with which 2-D points train in seconds; WGAN-GP's Adam betas are
 # Gulrajani et al.'s for their 2-D experiments. Everything that is no part of an objective (data, nets, noise,
 # batch, steps, seed) is the same for all.

@@ -23,7 +23,7 @@ from ..losses import (
     spectral_normalize,
     unrolled_parameters,
 )
-from ..training import make_optimizer
+from ..optim import make_optimizer
 from .config import OBJECTIVES, LabConfig
 from .measures import grid_divergences, grid_histogram, mode_coverage, total_norm, wasserstein1
 from .nets import mlp, seeded_init

@@ -12,20 +12,20 @@ from pathlib import Path
 from safetensors import SafetensorError, safe_open
 
 from ..export import save_safetensors
-from ..state import OPTIMIZERS, flat_tensors, nested_states
-from ..training import load_optimizer_state
+from ..optim import load_optimizer_state
+from ..state import OPTIMIZER_KEYS, flat_tensors, nested_states
 from .config import LabConfig
 from .runs import LabRun, history_run
 from .targets import LabError
 
 METADATA_KEY, FORMAT = "facegan_lab", 1
 PRESETS = Path("checkpoints") / "lab"  # runs that open trained, from the working directory like exports
-NETS = ("G", "D")  # a Lab run has no EMA copy of G; its optimisers are the face trainer's OPTIMIZERS
+NETS = ("G", "D")  # a Lab run has no EMA copy of G; its optimisers are saved under the face trainer's OPTIMIZER_KEYS
 
 
 def save_run(run: LabRun, path: Path, history: Sequence[dict] = ()) -> Path:
     """Write run to path (atomically), with its measurements so far (its curves), and return path."""
-    optimizers = {opt: getattr(run, opt).state_dict() for opt in OPTIMIZERS}
+    optimizers = {opt: getattr(run, opt).state_dict() for opt in OPTIMIZER_KEYS}
     tensors = {name: t.contiguous() for name, t in flat_tensors({net: getattr(run, net).state_dict() for net in NETS},
                                                                  optimizers).items()}
     groups = {opt: state["param_groups"] for opt, state in optimizers.items()}
@@ -59,7 +59,7 @@ def load_run_and_history(path: str | Path) -> tuple[LabRun, list[dict]]:
         if meta.get("format") != FORMAT:
             raise LabError(f"{path.name} is a Lab run of another format ({meta.get('format')!r})")
         run = LabRun(LabConfig(**meta["config"]))
-        nets, optimizers = nested_states(tensors, NETS, {opt: meta["param_groups"][opt] for opt in OPTIMIZERS})
+        nets, optimizers = nested_states(tensors, NETS, {opt: meta["param_groups"][opt] for opt in OPTIMIZER_KEYS})
         for net, state in nets.items():
             getattr(run, net).load_state_dict(state)
         for opt, state in optimizers.items():

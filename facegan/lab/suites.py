@@ -7,14 +7,14 @@ batch, schedule, and the paper's own numbers to compare with.
                batch 512, unrolling k = 5
     gan_toy    Gulrajani et al. 2017 (igul222/improved_wgan_training, gan_toy.py): 8 Gaussians, 25 Gaussians,
                Swiss roll, G and D 3×512 ReLU with He init, batch 256, 5 critic steps
-    tutorial   the Lab's own ring and grid, trained with the face models' recipes (`training.MODE_DEFAULTS`)
+    tutorial   the Lab's own ring and grid, trained with the face models' recipes (`optim.MODE_DEFAULTS`)
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..training import MODE_DEFAULTS
+from ..optim import MODE_DEFAULTS
 from .config import LIMITS, LabConfig
 from .targets import LabError
 
@@ -25,7 +25,7 @@ TOY_WGAN = {"wgan": dict(optimizer="rmsprop", lr_g=5e-5, lr_d=5e-5, d_steps=5, c
 
 
 def _face_recipe(mode: str) -> dict:
-    """A face model's optimiser and critic steps (`training.MODE_DEFAULTS`) as Lab settings."""
+    """A face model's optimiser and critic steps (`optim.MODE_DEFAULTS`) as Lab settings."""
     recipe = MODE_DEFAULTS[mode]
     return {**{k: recipe[k] for k in ("optimizer", "lr_g", "lr_d", "beta1", "beta2")}, "d_steps": recipe["n_critic"]}
 

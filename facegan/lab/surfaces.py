@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from ..losses import clip_weights, discriminator_loss, gradient_penalty
-from ..training import make_optimizer
+from ..optim import make_optimizer
 from .config import OBJECTIVES, LabConfig
 from .nets import mlp, seeded_init
 from .runs import EVAL_POINTS, HEAT, one_thread, view_cells

@@ -168,7 +168,7 @@ def surfaces(result: dict, size: int = 360) -> Image.Image:
 
 
 # --- the claims' figures (matplotlib) -------------------------------------------------------------
-def _figure(width: float = 9, height: float = 3.6):
+def new_figure(width: float = 9, height: float = 3.6):
     """A figure of its own, drawn by Agg: pyplot's global figures are not used, so handlers can draw at once."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -178,7 +178,8 @@ def _figure(width: float = 9, height: float = 3.6):
     return fig
 
 
-def _save(fig, path: Path | None) -> Image.Image:
+def save_figure(fig, path: Path | None) -> Image.Image:
+    """The figure laid out and drawn as a picture, also written to path when one is given."""
     fig.tight_layout()
     fig.canvas.draw()
     image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
@@ -188,7 +189,7 @@ def _save(fig, path: Path | None) -> Image.Image:
 
 
 def vanishing_figure(a: dict, path: Path | None = None) -> Image.Image:
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot(1, 1, 1)
     for key, label, color in (("saturating", "GAN minimax: log(1 − D(G(z)))", "tab:red"),
                               ("non_saturating", "GAN non-saturating: −log D(G(z))", "tab:blue"),
@@ -202,11 +203,11 @@ def vanishing_figure(a: dict, path: Path | None = None) -> Image.Image:
     twin.set_ylim(0.4, 1.02)
     lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
     ax.legend(lines, [h.get_label() for h in lines], fontsize=8, loc="lower left")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def progress_figure(b: dict, path: Path | None = None) -> Image.Image:
-    fig = _figure(width=3 * len(b), height=3.2)
+    fig = new_figure(width=3 * len(b), height=3.2)
     for i, (objective, result) in enumerate(b.items()):
         ax = fig.add_subplot(1, len(b), i + 1)
         c = result["curves"]
@@ -220,11 +221,11 @@ def progress_figure(b: dict, path: Path | None = None) -> Image.Image:
         if i == 0:
             lines = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
             ax.legend(lines, [h.get_label() for h in lines], fontsize=7)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def collapse_figure(c: dict, path: Path | None = None) -> Image.Image:
-    fig = _figure(width=8, height=3.2)
+    fig = new_figure(width=8, height=3.2)
     names = list(c)
     for k, (key, label, top) in enumerate((("modes", "modes covered", None), ("high_quality", "within 3σ", 1.0))):
         ax = fig.add_subplot(1, 2, k + 1)
@@ -235,7 +236,7 @@ def collapse_figure(c: dict, path: Path | None = None) -> Image.Image:
         ax.set_xticks(range(len(names)), names, fontsize=8)
         ax.set_ylabel(label)
         ax.set_ylim(0, top or c[names[0]]["modes_total"] + 0.5)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def claim_figures(a: dict, b: dict, c: dict, folder: Path) -> list[Path]:
