@@ -16,8 +16,9 @@ from pathlib import Path
 from string import Template
 
 from .cli import Parser, UsageError, run
-from .export import CheckpointError, progress_grids, read_metadata, recipe
+from .export import CheckpointError, read_metadata
 from .metrics import PRDC
+from .record import progress_grids, recipe
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -22,11 +22,12 @@ from .cli import Parser, UsageError, run
 from .cudagraph import GraphedTrainer, graph_refusal
 from .data import DataError, ImageBank, load_folder
 from .distributed import World
-from .export import EXPORT_DTYPES, export_generator, export_training_record
+from .export import EXPORT_DTYPES, export_generator
 from .losses import MODES
 from .metrics import MIN_SAMPLES, GeneratorScorer, MetricsError, inception_available
 from .models import CRITIC_NORMS, IMAGE_SIZES, ModelConfig
 from .optim import MODE_DEFAULTS, resolve_device
+from .record import export_training_record
 from .sampling import bf16_is_fast
 from .state import StateError, has_state, load_run_state
 from .training import TrainConfig, Trainer

@@ -10,9 +10,10 @@ from pathlib import Path
 import torch
 
 from ..editing import Directions, directions_of
-from ..export import CheckpointError, load_generator, progress_grids, recipe, record_paths
+from ..export import CheckpointError, load_generator
 from ..metrics import PRDC
 from ..models import Generator
+from ..record import progress_grids, recipe, record_paths
 from ..sampling import render
 from ..stats import plot_curves, read_metrics
 from .i18n import text
