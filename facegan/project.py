@@ -1,8 +1,8 @@
 """A photo projected into a generator's z: an encoder's guess, then a few steps of optimisation.
 
-GAN inversion as the survey by Xia et al. (2022) describes it. The encoder is trained on
-the generator's own (z, G(z)) pairs, the way In-Domain GAN Inversion (Zhu et al. 2020)
-trains its encoder, so it needs no photos; it gives the start. Then z alone (never
+GAN inversion as the survey by Xia et al. (2022) describes it. The encoder (`facegan.encoder`)
+is trained on the generator's own (z, G(z)) pairs, the way In-Domain GAN Inversion (Zhu et al.
+2020) trains its encoder, so it needs no photos; it gives the start. Then z alone (never
 the generator's weights, so the Edit tab's age and gender directions still apply to it)
 is optimised against a pixel loss, a perceptual loss on the age/gender judge's own
 features (`facegan.attributes`: the network that later reads the edited faces) and a
@@ -22,29 +22,25 @@ from __future__ import annotations
 import json
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors import SafetensorError, safe_open
 from torch import nn
 
-from . import __version__
 from .attributes import DEFAULT_PATH as PREDICTOR_PATH
 from .attributes import AttributePredictor, load_predictor, predict
 from .cli import Parser, UsageError, run
 from .editing import ATTRIBUTES, STEPS, Directions, directions_of, walk_scores
-from .export import CheckpointError, file_sha256, load_generator, read_metadata, save_safetensors
+from .encoder import Encoder, load_encoder, psnr_of, save_encoder, train_encoder
+from .export import CheckpointError, load_generator, read_metadata
 from .faces import FaceError, frame, photo_files
 from .metrics import InceptionFeatures, MetricsError, features_of_images
 from .models import Generator
 from .sampling import display_grid, from_uint8, render, resize_faces, seeded_noise, to_pil, to_uint8
-
-METADATA_KEY = "facegan_encoder"
-ENCODERS = "encoders"  # the folder beside the generators that holds their encoders
 
 
 @dataclass(frozen=True)
@@ -56,114 +52,6 @@ class Settings:
     pixel: float = 1.0  # weight of the mean squared pixel error ([-1, 1] scale)
     perceptual: float = 1.0  # weight of the judge-feature distance
     prior: float = 0.5  # weight of (‖z‖²/nz − 1)²
-
-
-@dataclass(frozen=True)
-class EncoderConfig:
-    nz: int = 100
-    image_size: int = 64
-    widths: tuple[int, ...] = (16, 32, 64, 128)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-class Encoder(nn.Module):
-    """Image in [-1, 1] → z: stride-2 convolutions down to 4×4, then a linear map (7 M multiply-adds a face)."""
-
-    def __init__(self, config: EncoderConfig = EncoderConfig()) -> None:
-        super().__init__()
-        self.config = config
-        layers: list[nn.Module] = []
-        channels, size = 3, config.image_size
-        for width in config.widths:
-            layers += [nn.Conv2d(channels, width, 4, 2, 1, bias=False), nn.BatchNorm2d(width), nn.LeakyReLU(0.2, True)]
-            channels, size = width, size // 2
-        self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(channels * size * size, config.nz)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.head(self.features(images).flatten(1))
-
-
-def encoder_path(weights: Path) -> Path:
-    return Path(weights).parent / ENCODERS / Path(weights).name
-
-
-def train_encoder(generator: Generator, samples: int = 4_000, epochs: int = 10, batch_size: int = 128,
-                  lr: float = 2e-3, seed: int = 0, log=print) -> tuple[Encoder, dict]:
-    """An encoder fitted to `samples` of the generator's own (z, G(z)) pairs by mean squared error on z.
-
-    The pairs are rendered once and reused every epoch: rendering is the costly half on a CPU.
-    Returns the encoder (eval mode) and how well it does on 512 pairs it never saw.
-    """
-    torch.manual_seed(seed)
-    nz, size = generator.config.nz, generator.config.image_size
-    rng = torch.Generator().manual_seed(seed)
-    z = torch.randn(samples + 512, nz, generator=rng)
-    with torch.inference_mode():
-        images = torch.cat([generator(chunk) for chunk in z.split(256)])
-    z, test_z, images, test_images = z[:samples], z[samples:], images[:samples], images[samples:]
-    encoder = Encoder(EncoderConfig(nz=nz, image_size=size))
-    steps = epochs * (samples // batch_size)
-    optimizer = torch.optim.AdamW(encoder.parameters(), lr=lr, weight_decay=1e-4)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, lr, total_steps=steps)
-    started = time.perf_counter()
-    for epoch in range(epochs):
-        encoder.train()
-        order, total = torch.randperm(samples, generator=rng), 0.0
-        for i in range(samples // batch_size):
-            idx = order[i * batch_size:(i + 1) * batch_size]
-            loss = F.mse_loss(encoder(images[idx]), z[idx])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            total += loss.item()
-        log(f"epoch {epoch + 1}/{epochs}: z error {total / (samples // batch_size):.3f} "
-            f"({time.perf_counter() - started:.0f} s)")
-    encoder.eval()
-    with torch.inference_mode():
-        guess = encoder(test_images)
-        psnr = float(psnr_of(generator(guess), test_images).mean())
-        z_error = float(F.mse_loss(guess, test_z))
-    return encoder, {"samples": samples, "epochs": epochs, "seed": seed, "held_out_z_mse": round(z_error, 4),
-                     "held_out_psnr": round(psnr, 2), "train_seconds": round(time.perf_counter() - started, 1)}
-
-
-def save_encoder(encoder: Encoder, weights: Path, info: dict) -> Path:
-    path = encoder_path(weights)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {**info, "generator": Path(weights).name, "generator_sha256": file_sha256(weights),
-            "config": encoder.config.to_dict(), "facegan_version": __version__}
-    tensors = {k: v.detach().contiguous() for k, v in encoder.state_dict().items()}
-    save_safetensors(tensors, {METADATA_KEY: json.dumps(meta)}, path)
-    return path
-
-
-def load_encoder(weights: Path) -> tuple[Encoder, dict] | None:
-    """The encoder trained on this very generator file, or None (none there, unreadable, or another file's)."""
-    path = encoder_path(weights)
-    if not path.is_file():
-        return None
-    try:
-        with safe_open(path, "pt") as f:
-            meta = json.loads((f.metadata() or {})[METADATA_KEY])
-            tensors = {name: f.get_tensor(name) for name in f.keys()}
-        if meta["generator_sha256"] != file_sha256(weights):
-            return None
-        config = meta["config"]
-        encoder = Encoder(EncoderConfig(config["nz"], config["image_size"], tuple(config["widths"])))
-        encoder.load_state_dict(tensors)
-    except (SafetensorError, OSError, KeyError, ValueError, TypeError, RuntimeError):
-        return None
-    return encoder.eval().requires_grad_(False), meta
-
-
-def psnr_of(images: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """PSNR in dB per image of [-1, 1] images (peak-to-peak 2)."""
-    mse = (images.float() - targets.float()).pow(2).flatten(1).mean(1).clamp_min(1e-10)
-    return 10 * torch.log10(4.0 / mse)
 
 
 def judge_features(judge: AttributePredictor, images: torch.Tensor, stages: int = 4) -> list[torch.Tensor]:

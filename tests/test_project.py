@@ -14,8 +14,8 @@ import pytest
 import torch
 from PIL import Image
 
+from facegan.encoder import psnr_of
 from facegan.faces import LEFT_EYE, MAX_SIDE, RIGHT_EYE, FaceError, align, frame, from_crop, read_photo
-from facegan.project import psnr_of
 
 ROOT = Path(__file__).resolve().parents[1]
 DCGAN = ROOT / "checkpoints" / "dcgan.safetensors"
@@ -199,9 +199,9 @@ def test_the_judge_reads_a_projection_as_it_reads_the_face(judge, projected):
 
 
 def test_an_encoder_is_used_only_with_the_generator_it_was_trained_on(tmp_path):
+    from facegan.encoder import encoder_path, load_encoder, save_encoder, train_encoder
     from facegan.export import export_generator, load_generator
     from facegan.models import Generator, ModelConfig
-    from facegan.project import encoder_path, load_encoder, save_encoder, train_encoder
 
     weights = tmp_path / "tiny.safetensors"
     torch.manual_seed(0)
