@@ -23,6 +23,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from .distributed import World
+from .files import atomic_write
 from .images import IMAGE_EXTENSIONS, load_image
 
 CACHE_FORMAT = 1
@@ -105,9 +106,8 @@ def load_folder(root: str | Path, size: int, cache_dir: Path | None = None) -> t
 
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}")
-        save_file({"images": images}, tmp, metadata={"root": str(root), "skipped": json.dumps(skipped)})
-        os.replace(tmp, cache)
+        with atomic_write(cache) as tmp:
+            save_file({"images": images}, tmp, metadata={"root": str(root), "skipped": json.dumps(skipped)})
     except OSError as error:
         warnings.warn(f"could not write the image cache in {cache_dir}: {error}", stacklevel=2)
     return images

@@ -28,6 +28,7 @@ from tqdm import tqdm
 
 from .cli import Parser
 from .cli import run as run_cli
+from .files import atomic_write
 from .images import centre_square
 
 
@@ -128,9 +129,8 @@ def _write(recipe: Recipe, data: bytes, path: Path) -> None:
         image = convert(recipe, data)
     except (OSError, ValueError, SyntaxError) as error:
         raise PrepareError(f"cannot read {path.name} from the archive ({error})") from error
-    tmp = path.with_name(f".{path.name}.tmp")
-    image.save(tmp, "JPEG", quality=recipe.quality)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        image.save(tmp, "JPEG", quality=recipe.quality)
 
 
 def checksum(folder: str | Path, progress: bool = False) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import torch
@@ -16,6 +15,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 
 from . import __version__
+from .files import atomic_write
 from .models import Generator, ModelConfig
 
 METADATA_KEY = "facegan"
@@ -41,9 +41,8 @@ def export_generator(generator: Generator, path: str | Path, info: dict, dtype: 
 
 def save_safetensors(tensors: dict[str, torch.Tensor], metadata: dict[str, str], path: Path) -> None:
     """Atomic (temp file + rename): a crash mid-write leaves the old file whole."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    save_file(tensors, tmp, metadata=metadata)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        save_file(tensors, tmp, metadata=metadata)
 
 
 def file_sha256(path: str | Path) -> str:

@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import DataError, default_cache_dir, find_images, folder_fingerprint, load_folder
+from .files import atomic_write
 from .models import Generator
 from .sampling import render, seeded_noise
 
@@ -286,9 +287,8 @@ def cached_features(path: Path, count: int, compute: Callable[[int, int], np.nda
         parts = [np.concatenate([*parts, compute(done, stop).astype(np.float32)])]
         done = stop
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npz")
-        np.savez(tmp, features=parts[0])
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp, open(tmp, "wb") as f:  # a file object: savez adds no suffix
+            np.savez(f, features=parts[0])
     return parts[0][:count]
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,6 +26,7 @@ from safetensors import SafetensorError, safe_open
 
 from .cli import Parser, UsageError, run
 from .export import file_sha256, save_safetensors
+from .files import atomic_write
 
 STATE_FILE = "state.pt"  # a run's whole resumable state, as torch.save writes it
 PARTS_DIR = "state-parts"
@@ -123,9 +123,8 @@ def save_parts(state: dict, folder: Path, max_bytes: int = DEFAULT_PART_MIB << 2
         "shapes": {name: list(t.shape) for name, t in tensors.items()},
         "parts": parts,
     }
-    tmp = folder / f".{INDEX}.tmp{os.getpid()}"
-    tmp.write_text(json.dumps(index, indent=1))
-    os.replace(tmp, folder / INDEX)
+    with atomic_write(folder / INDEX) as tmp:
+        tmp.write_text(json.dumps(index, indent=1))
     for stale in set(folder.glob("part-*.safetensors")) - {folder / p["file"] for p in parts}:
         stale.unlink()
     return [folder / INDEX] + [folder / p["file"] for p in parts]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .files import atomic_write
+
 
 class MetricsLog:
     """Append-only JSON lines, one row per logging interval.
@@ -19,7 +21,8 @@ class MetricsLog:
             self.path.write_text("")
         elif self.path.exists():
             rows = [r for r in read_metrics(self.path) if r["step"] <= resume_step]
-            self.path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+            with atomic_write(self.path) as tmp:  # a kill mid-rewrite must not lose the rows kept
+                tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     def append(self, row: dict) -> None:
         with open(self.path, "a") as f:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
 import signal
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from tqdm import tqdm
 from .data import ImageBank
 from .distributed import World, any_rank, broadcast_buffers, check_in_sync, mean
 from .export import export_generator
+from .files import atomic_write
 from .losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
 from .metrics import Scores
 from .models import Discriminator, Generator, ModelConfig, refresh_batchnorm_stats
@@ -235,9 +235,8 @@ class Trainer:
 
     def save_state(self, path: Path) -> None:
         """Atomic: a crash mid-write leaves the previous state intact."""
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        torch.save(self.state_dict(), tmp)
-        os.replace(tmp, path)
+        with atomic_write(path) as tmp:
+            torch.save(self.state_dict(), tmp)
 
     # --- the run -----------------------------------------------------------
     def export_info(self) -> dict:

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..files import atomic_write
 from .measures import literature_metrics, wasserstein1
 from .runs import LabRun
 from .suites import SUITES, Suite
@@ -81,8 +82,9 @@ def run_suite(suite: Suite, trials: int, steps: int, objectives: Sequence[str] |
                 if progress:
                     progress(f"{key} trial {trial}")
                 done.append(one_run(suite, objective, distribution, trial, steps))
-                if out:
-                    out.write_text(json.dumps(result) + "\n")
+                if out:  # after every run, whole: a stopped suite resumes from here
+                    with atomic_write(out) as tmp:
+                        tmp.write_text(json.dumps(result) + "\n")
     return result
 
 
