@@ -30,6 +30,7 @@ from PIL import Image, ImageDraw
 from .cli import Parser, UsageError, run
 from .data import DataError, load_folder
 from .export import CheckpointError, load_generator, update_metadata
+from .figures import new_figure
 from .metrics import (
     MIN_SAMPLES,
     PRDC,
@@ -119,12 +120,8 @@ def nearest_grid(faces: torch.Tensor, neighbours: torch.Tensor, distances: np.nd
 def distance_histogram(generated: np.ndarray, real: np.ndarray, path: Path, title: str) -> None:
     """How far each face is from its nearest reference face, generated against held-out real ones:
     a generator that copies its training faces shows a pile near 0 that real faces do not."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig = new_figure(width=5, height=3)
+    ax = fig.add_subplot(1, 1, 1)
     bins = np.linspace(0, max(generated.max(), real.max()), 50)
     ax.hist(real, bins, alpha=0.6, label=f"held-out real (median {np.median(real):.1f})")
     ax.hist(generated, bins, alpha=0.6, label=f"generated (median {np.median(generated):.1f})")
@@ -134,7 +131,6 @@ def distance_histogram(generated: np.ndarray, real: np.ndarray, path: Path, titl
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 @dataclass

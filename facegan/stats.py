@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .figures import new_figure
 from .files import atomic_write
 
 
@@ -39,13 +40,9 @@ CURVES = {"loss_d": "discriminator / critic loss", "loss_g": "generator loss",
 
 def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
     """Losses, the critic's Wasserstein estimate and FID (where measured) against images seen."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure  # not pyplot: no global state, so threads may draw at once
-
     series = {key: [(r["images_seen"], r[key]) for r in rows if key in r] for key in CURVES}
     series = {key: points for key, points in series.items() if points}
-    fig = Figure(figsize=(4 * len(series), 3))
-    FigureCanvasAgg(fig)
+    fig = new_figure(width=4 * len(series), height=3)
     axes = fig.subplots(1, len(series), squeeze=False)
     for ax, (key, points) in zip(axes[0], series.items(), strict=True):
         ax.plot(*zip(*points, strict=True), lw=1, marker="o" if key == "fid" else None)

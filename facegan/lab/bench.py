@@ -136,7 +136,7 @@ def mode_centers(distribution: str) -> np.ndarray | None:
 def figure(result: dict, path: Path | None = None):
     """Bars of modes and high quality with each trial a dot; modes against steps; and the first run's strip
     of snapshots (generated points over the modes) for the suite's first objectives."""
-    from .view import new_figure, save_figure
+    from ..figures import new_figure, save_figure
 
     keys = list(result["runs"])
     strips = strip_keys(result)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ..figures import new_figure, save_figure
 from .runs import Snapshot
 from .targets import VIEW
 
@@ -168,26 +169,6 @@ def surfaces(result: dict, size: int = 360) -> Image.Image:
 
 
 # --- the claims' figures (matplotlib) -------------------------------------------------------------
-def new_figure(width: float = 9, height: float = 3.6):
-    """A figure of its own, drawn by Agg: pyplot's global figures are not used, so handlers can draw at once."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=100)
-    FigureCanvasAgg(fig)
-    return fig
-
-
-def save_figure(fig, path: Path | None) -> Image.Image:
-    """The figure laid out and drawn as a picture, also written to path when one is given."""
-    fig.tight_layout()
-    fig.canvas.draw()
-    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
-    if path is not None:
-        image.save(path)
-    return image
-
-
 def vanishing_figure(a: dict, path: Path | None = None) -> Image.Image:
     fig = new_figure()
     ax = fig.add_subplot(1, 1, 1)
