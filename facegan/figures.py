@@ -7,12 +7,16 @@ its own canvas has no shared state, and importing matplotlib only here keeps it 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
-def new_figure(width: float = 9, height: float = 3.6) -> "Figure":
+
+def new_figure(width: float = 9, height: float = 3.6) -> Figure:
     """An empty figure with a canvas of its own."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -22,7 +26,7 @@ def new_figure(width: float = 9, height: float = 3.6) -> "Figure":
     return fig
 
 
-def save_figure(fig, path: Path | None) -> Image.Image:
+def save_figure(fig: Figure, path: Path | None) -> Image.Image:
     """The figure laid out and drawn as a picture, also written to path when one is given."""
     fig.tight_layout()
     fig.canvas.draw()
