@@ -12,12 +12,19 @@ from torch import nn
 from torch.func import functional_call
 
 MODES = ("dcgan", "wgan", "wgan-gp")  # the face trainer's objectives
+LOSSES = ("dcgan", "wgan", "wgan-gp", "lsgan", "hinge")  # every form the two losses below take
+
+
+def _check(mode: str) -> None:
+    if mode not in LOSSES:
+        raise ValueError(f"unknown loss mode {mode!r}: choose one of {', '.join(LOSSES)}")
 
 
 def discriminator_loss(mode: str, real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     """DCGAN: BCE-with-logits on real=1, fake=0. WGAN(-GP): E[D(fake)] - E[D(real)].
     LSGAN (Mao et al. 2017, a=0, b=c=1): ½E[(D(real) - 1)²] + ½E[D(fake)²].
     Hinge (Lim & Ye 2017; Miyato et al. 2018): E[max(0, 1 - D(real))] + E[max(0, 1 + D(fake))]."""
+    _check(mode)
     real_scores, fake_scores = real_scores.float(), fake_scores.float()
     if mode == "dcgan":
         # softplus(-x) = -log(sigmoid(x)): BCE without a saturating sigmoid layer.
@@ -35,6 +42,7 @@ def generator_loss(mode: str, fake_scores: torch.Tensor, saturating: bool = Fals
     saturating (DCGAN only): the original minimax form, minimising log(1 - D(G(z))), whose
     gradient vanishes once D rejects the fakes confidently (shown in the Lab; never used for faces).
     """
+    _check(mode)
     fake_scores = fake_scores.float()
     if mode == "dcgan":
         # log(1 - sigmoid(x)) = -softplus(x)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 import torch.nn.functional as F
 
@@ -73,3 +74,11 @@ def test_clip_weights():
     torch.nn.init.normal_(layer.weight, std=1.0)
     clip_weights(layer, 0.01)
     assert all(p.abs().max() <= 0.01 for p in layer.parameters())
+
+
+def test_an_unknown_loss_mode_is_refused_by_name_not_taken_for_wasserstein():
+    scores = torch.zeros(4)
+    with pytest.raises(ValueError, match="unknown loss mode 'wgan_gp'"):
+        discriminator_loss("wgan_gp", scores, scores)
+    with pytest.raises(ValueError, match="unknown loss mode 'wgan_gp'"):
+        generator_loss("wgan_gp", scores)
