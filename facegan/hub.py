@@ -23,14 +23,15 @@ from .record import progress_grids, recipe
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # With the generators: their records, and what the Your photo tab reads beside them (encoders, the age/gender judge).
+# The Lab's presets and measured suites (lab/) too: the studio reads all of it from the folder it is given.
 WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png", "encoders/*.safetensors",
-                   "attributes/*.safetensors"]
+                   "attributes/*.safetensors", "lab/*.safetensors", "lab/bench-*.json", "lab/bench-*.png"]
 # UTKFace, which the shipped weights are derived from, is for non-commercial research only.
 DATA_LICENSE = {"license": "other", "license_name": "utkface-non-commercial-research",
                 "license_link": "https://susanqq.github.io/UTKFace/"}
 SPACE_PATTERNS = ["app.py", "requirements.txt", "README.md", "LICENSE", "facegan/*.py", "facegan/ui/*.py",
                   "facegan/lab/*.py", "facegan/templates/*.md", "docs/*.png", "docs/*.md", "docs/lab/*.png",
-                  "docs/lab/*.json", "checkpoints/lab/*.safetensors", *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
+                  *(f"checkpoints/{p}" for p in WEIGHT_PATTERNS)]
 
 
 class HubError(RuntimeError):

@@ -3,6 +3,7 @@ staying responsive while a run streams."""
 
 import json
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -14,6 +15,8 @@ import gradio as gr  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
 
 from facegan.ui.lab_handlers import KNOBS, Lab, drawing, strokes_of_sketch  # noqa: E402
+
+LAB_FOLDER = Path(__file__).resolve().parents[1] / "checkpoints" / "lab"  # the shipped presets
 
 DEFAULTS = dict(distribution="ring", objective="wgan-gp", noise="gaussian", g_width=32, g_depth=2, d_width=32,
                 d_depth=2, optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.9, d_steps=2, clip=0.01,
@@ -118,7 +121,7 @@ def test_a_face_request_completes_while_a_lab_run_streams(client):
 
 
 def test_step_buttons_move_one_net_and_settings_changes_start_a_new_run():
-    handlers = Lab()
+    handlers = Lab(LAB_FOLDER)
     session, *_ = handlers.reset(ENGLISH, *knobs())
     session, *_ = handlers.d_step(ENGLISH, session, *knobs())
     assert (session.run.step, session.run.d_updates) == (0, 1)
@@ -131,7 +134,7 @@ def test_step_buttons_move_one_net_and_settings_changes_start_a_new_run():
 
 @pytest.mark.parametrize("stop", ["page_closed", "pause", "reset", "d_step"])
 def test_a_streaming_run_stops_on_pause_new_settings_a_step_or_closing_the_page(stop):
-    handlers = Lab()
+    handlers = Lab(LAB_FOLDER)
     frames = handlers.stream(ENGLISH, None, 1, 0, *knobs(steps=20_000))
     session = next(frames)[0]
     other = CHINESE  # another page's run goes on
@@ -150,7 +153,7 @@ def test_a_streaming_run_stops_on_pause_new_settings_a_step_or_closing_the_page(
 
 def test_numbers_out_of_range_are_clamped_with_a_warning_as_on_every_tab():
     with pytest.warns(UserWarning) as warned:
-        config = Lab().reset(ENGLISH, *knobs(lr_d=-1e-3, steps=0, d_steps=11, g_width=12.6))[0].run.config
+        config = Lab(LAB_FOLDER).reset(ENGLISH, *knobs(lr_d=-1e-3, steps=0, d_steps=11, g_width=12.6))[0].run.config
     assert (config.lr_d, config.steps, config.d_steps, config.g_width) == (1e-6, 1, 10, 13)
     messages = " ".join(str(w.message) for w in warned)
     assert "The D learning rate -0.001 was changed to 1e-06" in messages and "Rounds 0 was changed to 1" in messages
@@ -158,15 +161,15 @@ def test_numbers_out_of_range_are_clamped_with_a_warning_as_on_every_tab():
 
 def test_messages_follow_the_page_language():
     with pytest.warns(UserWarning, match="G 学习率 -1 已改为 1e-06"):
-        Lab().reset(CHINESE, *knobs(lr_g=-1))
+        Lab(LAB_FOLDER).reset(CHINESE, *knobs(lr_g=-1))
     with pytest.raises(gr.Error, match="批大小必须是数字"):
-        Lab().reset(CHINESE, *knobs(batch="many"))
+        Lab(LAB_FOLDER).reset(CHINESE, *knobs(batch="many"))
     with pytest.raises(gr.Error, match="手绘为空"):
-        Lab().reset(CHINESE, *knobs(distribution="drawn"))
+        Lab(LAB_FOLDER).reset(CHINESE, *knobs(distribution="drawn"))
 
 
 def test_choosing_an_objective_fills_in_its_recipe_for_both_nets():
-    handlers = Lab()
+    handlers = Lab(LAB_FOLDER)
     assert handlers.recipe("wgan") == ("rmsprop", "rmsprop", 5e-4, 5e-4, 0.0, 0.0, 0.0, 0.0, 5, 1, 0)
     assert handlers.recipe("wgan-gp")[4:8] == (0.5, 0.9, 0.5, 0.9)  # Gulrajani et al.'s betas for each net
     assert handlers.recipe("pacgan4")[-2:] == (4, 0) and handlers.recipe("unrolled")[-2:] == (1, 5)
@@ -179,7 +182,7 @@ def test_runs_stop_at_their_time_cap(monkeypatch):
     import facegan.ui.lab_handlers as lab_handlers
 
     monkeypatch.setattr(lab_handlers, "MAX_RUN_S", 0)
-    handlers = Lab()
+    handlers = Lab(LAB_FOLDER)
     with pytest.warns(UserWarning, match="Stopped after 0 s at generator step 0"):
         assert len(list(handlers.stream(ENGLISH, None, 1, 0, *knobs(steps=20_000)))) == 1
     picture, result = handlers.run_api(ENGLISH, *knobs(steps=20_000))
@@ -191,13 +194,13 @@ def test_a_diverging_run_says_so(monkeypatch):
     monkeypatch.setattr(gr, "Warning", warnings.append)
     diverging = dict(objective="gan", optimizer="sgd", optimizer_d="sgd", lr_g=10, lr_d=10, g_width=64, d_width=64,
                      g_depth=3, d_depth=3, batch=256, d_steps=1, steps=500)
-    frames = list(Lab().stream(ENGLISH, None, 100, 0, *knobs(**diverging)))
+    frames = list(Lab(LAB_FOLDER).stream(ENGLISH, None, 100, 0, *knobs(**diverging)))
     assert frames[-1][0].run.diverged and "diverged" in warnings[-1]
     assert "exact W1 **–**" in frames[-1][3]
 
 
 def test_side_by_side_streams_three_runs_with_their_numbers():
-    frames = list(Lab().side_by_side(ENGLISH, 20, *knobs(steps=40)))
+    frames = list(Lab(LAB_FOLDER).side_by_side(ENGLISH, 20, *knobs(steps=40)))
     picture, table = frames[-1]
     assert picture.size == (3 * 360 + 16, 360)
     rows = [row for row in table.splitlines() if row.startswith("| gan") or row.startswith("| wgan")]

@@ -4,6 +4,7 @@ layers, the model graph, save and load, the timeline and the animation."""
 import io
 import json
 import re
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -23,6 +24,8 @@ from facegan.lab.saved import load_run, presets, save_run
 from facegan.lab.surfaces import critic_surfaces, plane_r2
 from facegan.lab.timeline import Timeline
 from facegan.ui.lab_handlers import KNOBS, Lab
+
+LAB_FOLDER = Path(__file__).resolve().parents[1] / "checkpoints" / "lab"  # the shipped presets
 
 SMALL = dict(g_width=16, g_depth=2, d_width=16, d_depth=2, batch=32)
 ENGLISH = SimpleNamespace(headers={"accept-language": "en"}, session_hash="en")
@@ -142,11 +145,11 @@ def test_a_damaged_or_foreign_file_is_refused_with_a_message(tmp_path):
         with pytest.raises(LabError, match=message):
             load_run(path)
     with pytest.raises(gr.Error, match="This file cannot be loaded: truncated.safetensors is not a readable"):
-        Lab().load(ENGLISH, str(truncated))
+        Lab(LAB_FOLDER).load(ENGLISH, str(truncated))
 
 
 def test_presets_open_trained_and_stay_small():
-    found = presets()
+    found = presets(LAB_FOLDER)
     if not found:
         pytest.skip("no trained runs in checkpoints/lab/ (run from the repository root)")
     for path in found.values():
@@ -170,7 +173,7 @@ def test_the_timeline_stays_bounded_and_even_over_a_long_run():
 
 
 def test_the_slider_shows_an_earlier_moment_and_continuing_starts_from_the_latest():
-    handlers = Lab()
+    handlers = Lab(LAB_FOLDER)
     values = [{**small("gan").__dict__, "strokes": "[]", "steps": 30}[name] for name in KNOBS]
     session = handlers.reset(ENGLISH, *values)[0]
     frames = list(handlers.stream(ENGLISH, session, 10, 0, *values))
@@ -198,7 +201,7 @@ def test_the_animation_has_one_frame_per_moment_up_to_its_cap(monkeypatch):
 
 def test_the_api_json_of_a_run_holds_kl_and_js():
     values = [{**small("gan").__dict__, "strokes": "[]", "steps": 4}[name] for name in KNOBS]
-    result = Lab().run_api(ENGLISH, *values)[1]
+    result = Lab(LAB_FOLDER).run_api(ENGLISH, *values)[1]
     assert {"kl", "js", "round"} <= set(result["final"]) and json.dumps(result)
 
 
@@ -216,14 +219,14 @@ def test_a_clipped_critic_is_nearly_a_plane_and_a_penalised_one_follows_the_data
 
 def test_slow_motion_lights_each_sub_step_of_a_round_in_turn():
     values = [{**small("gan").__dict__, "strokes": "[]", "steps": 1}[name] for name in KNOBS]
-    frames = list(Lab().stream(ENGLISH, None, 1, 0.05, *values))
+    frames = list(Lab(LAB_FOLDER).stream(ENGLISH, None, 1, 0.05, *values))
     lit = [re.search(r'data-substep="(\w*)"', frame[4]).group(1) for frame in frames]
     assert lit == [*SUBSTEPS, ""]  # then the round's picture, with nothing lit
     assert "D scores a batch of real points" in frames[0][4]
 
 
 def test_a_loaded_run_keeps_its_curves():
-    handlers = Lab()
+    handlers = Lab(LAB_FOLDER)
     values = [{**small("gan").__dict__, "strokes": "[]", "steps": 30}[name] for name in KNOBS]
     session = handlers.reset(ENGLISH, *values)[0]
     list(handlers.stream(ENGLISH, session, 10, 0, *values))

@@ -3,7 +3,8 @@
     python -m facegan.lab claims [--seeds 5] [--steps 2000] [--d-steps 3000] [--workers N] [--out docs/lab]
     python -m facegan.lab run --objective wgan-gp --distribution ring [--steps 2000] [--json out.json]
     python -m facegan.lab presets [--out checkpoints/lab]     # the runs that open trained in the tab
-    python -m facegan.lab bench --suite pacgan|unrolled|gan_toy|tutorial [--trials 3] [--steps S] [--out docs/lab]
+    python -m facegan.lab bench --suite pacgan|unrolled|gan_toy|tutorial [--trials 3] [--steps S]
+                                [--out checkpoints/lab]
 """
 
 from __future__ import annotations
@@ -51,7 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=int, help="generator steps per run (default: the suite's stated fraction)")
     bench.add_argument("--objectives", help="comma-separated; default: all of the suite's")
     bench.add_argument("--distributions", help="comma-separated; default: all of the suite's")
-    bench.add_argument("--out", type=Path, default=Path("docs/lab"), help="folder for bench-SUITE.json and .png")
+    bench.add_argument("--out", type=Path, default=PRESETS,
+                       help=f"folder for bench-SUITE.json and .png, where the studio reads them (default {PRESETS})")
     return p
 
 

@@ -19,7 +19,7 @@ from .runs import LabRun, history_run
 from .targets import LabError
 
 METADATA_KEY, FORMAT = "facegan_lab", 1
-PRESETS = Path("checkpoints") / "lab"  # runs that open trained, from the working directory like exports
+PRESETS = Path("checkpoints") / "lab"  # the command line's default; the studio reads its checkpoints' lab/
 NETS = ("G", "D")  # a Lab run has no EMA copy of G; its optimisers are saved under the face trainer's OPTIMIZER_KEYS
 
 
@@ -76,9 +76,9 @@ def load_run_and_history(path: str | Path) -> tuple[LabRun, list[dict]]:
     return run, history
 
 
-def presets(folder: Path = PRESETS) -> dict[str, Path]:
-    """The shipped runs that open trained, by name (the file's stem)."""
-    return {p.stem: p for p in sorted(folder.glob("*.safetensors"))} if folder.is_dir() else {}
+def presets(folder: Path | None) -> dict[str, Path]:
+    """The shipped runs that open trained, by name (the file's stem), in folder (None: no presets)."""
+    return {p.stem: p for p in sorted(folder.glob("*.safetensors"))} if folder and folder.is_dir() else {}
 
 
 def heart(points: int = 80) -> tuple:

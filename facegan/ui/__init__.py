@@ -69,7 +69,8 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
                 with gr.Tab(t("tab.about"), id="about", elem_id="about"):
                     about.tab(gallery, demo)
             with gr.Tab(t("tab.lab"), id="lab", elem_id="lab"):
-                lab.tab(Lab(), demo)
+                # The Lab's presets and measured suites: lab/ in the first folder that has one (none: neither).
+                lab.tab(Lab(next((f / "lab" for f in gallery.folders if (f / "lab").is_dir()), None)), demo)
     return demo
 
 

@@ -7,6 +7,7 @@ its own, so the face tabs keep answering while a run streams.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import gradio as gr
@@ -44,7 +45,7 @@ def _field(name: str, defaults: lab.LabConfig) -> gr.components.Component:
     return gr.Textbox(str(getattr(defaults, name)), label=label, elem_id=elem_id)
 
 
-def layout() -> SimpleNamespace:
+def layout(folder: Path | None) -> SimpleNamespace:
     """The tab's components, in place on the page; `wire` connects them."""
     defaults = lab.LabConfig.for_objective("gan")
     c = SimpleNamespace(knobs={})
@@ -68,7 +69,7 @@ def layout() -> SimpleNamespace:
                 k["noise_dim"] = _field("noise_dim", defaults)
             k["seed"] = seed_box(0, t("seed"))
             c.presets = {}
-            if presets := saved.presets():
+            if presets := saved.presets(folder):
                 gr.Markdown(t("lab.presets"))
                 with gr.Row():
                     c.presets = {name: gr.Button(t(f"lab.preset.{name}"), size="sm", elem_id=f"lab-preset-{name}")
@@ -138,7 +139,7 @@ def layout() -> SimpleNamespace:
     c.figure = gr.Image(label=t("lab.figure"), type="pil", format="png", elem_id="lab-figure")
     c.sentence = gr.Markdown(elem_id="lab-claim-sentence")
     c.result = gr.JSON(visible=False)
-    lab_literature.tab()  # claim c on the literature's settings: its own block, laid out and wired there
+    lab_literature.tab(folder)  # claim c on the literature's settings: its own block, laid out and wired there
     c.api_picture, c.api_json = gr.Image(visible=False, type="pil", format="png"), gr.JSON(visible=False)
     c.api_button = gr.Button(visible=False)
     return c
@@ -190,4 +191,4 @@ def wire(handlers: Lab, demo: gr.Blocks, c: SimpleNamespace) -> None:
 
 
 def tab(handlers: Lab, demo: gr.Blocks) -> None:
-    wire(handlers, demo, layout())
+    wire(handlers, demo, layout(handlers.folder))

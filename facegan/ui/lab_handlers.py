@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
@@ -86,7 +87,8 @@ class Lab:
     """The Lab's handlers. Each takes the request first (Gradio passes it only to parameters before a
     *args), then its own arguments, then the settings in KNOBS order."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder  # the Lab's files beside the generators (checkpoints/lab): presets, measured suites
         # A page's streaming runs: each one's stop (set to end it) and its end (set once its last picture is out).
         self.stops: dict[str, dict[threading.Event, threading.Event]] = {}
         self.stops_lock = threading.Lock()
@@ -296,7 +298,7 @@ class Lab:
     def preset(self, request: gr.Request | None, name: str, session: Session | None = None) -> tuple:
         """A shipped run that opens trained."""
         check = Checks(language(request))
-        found = saved.presets()
+        found = saved.presets(self.folder)
         if name not in found:
             raise check.error("msg.lab_no_preset", name=name, known=", ".join(found) or "–")
         return self.load(request, str(found[name]), session)

@@ -1,8 +1,9 @@
 """Claim c on the literature's settings: the published 2-D benchmarks as measured by `python -m facegan.lab bench`,
 beside the papers' own numbers, one click per suite.
 
-The suites take minutes to hours on a CPU, so the tab shows their measured results (docs/lab/bench-SUITE.json
-and .png), read in the page's language; the Lab's own ring stays the fast default for live play.
+The suites take minutes to hours on a CPU, so the tab shows their measured results (bench-SUITE.json and .png in
+the Lab's folder beside the generators, checkpoints/lab), read in the page's language; the Lab's own ring stays
+the fast default for live play.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ from ..lab.suites import SUITES
 from .common import Checks
 from .i18n import language, t, text
 
-RESULTS = Path(__file__).resolve().parents[2] / "docs" / "lab"
 
-
-def results(suite: str) -> tuple[dict, Image.Image] | None:
-    """A suite's measured numbers and figure, or None where they were never measured."""
-    numbers, picture = RESULTS / f"bench-{suite}.json", RESULTS / f"bench-{suite}.png"
-    if suite not in SUITES or not numbers.is_file() or not picture.is_file():
+def results(folder: Path | None, suite: str) -> tuple[dict, Image.Image] | None:
+    """A suite's measured numbers and figure in folder, or None where they were never measured."""
+    if folder is None or suite not in SUITES:
+        return None
+    numbers, picture = folder / f"bench-{suite}.json", folder / f"bench-{suite}.png"
+    if not numbers.is_file() or not picture.is_file():
         return None
     return json.loads(numbers.read_text()), Image.open(picture)
 
@@ -55,18 +56,19 @@ def reading(result: dict, lang: str) -> str:
     return "\n\n".join(lines)
 
 
-def show(suite: str, request: gr.Request | None = None) -> tuple[Image.Image, str, str]:
+def show(folder: Path | None, suite: str, request: gr.Request | None = None) -> tuple[Image.Image, str, str]:
     """The suite's figure, its table beside the papers' rows, and the reading; a visible message if unmeasured."""
     check = Checks(language(request))
-    found = results(suite)
+    found = results(folder, suite)
     if found is None:
         raise check.error("msg.lab_lit_missing", suite=suite)
     result, picture = found
     return picture, bench.table(result), reading(result, check.lang)
 
 
-def tab() -> None:
-    """The literature's block of the Lab tab: a suite, a button, the figure, the table and its reading."""
+def tab(folder: Path | None) -> None:
+    """The literature's block of the Lab tab (suites measured in folder): a suite, a button, the figure, the table
+    and its reading."""
     gr.Markdown(t("lab.lit.intro"))
     with gr.Row():
         suite = gr.Radio([(t(f"lab.lit.suite.{s}"), s) for s in SUITES], value="pacgan", label=t("lab.lit.suite"),
@@ -75,4 +77,8 @@ def tab() -> None:
     sentence = gr.Markdown(elem_id="lab-lit-reading")
     table = gr.Markdown(elem_id="lab-lit-table")
     figure = gr.Image(label=t("lab.figure"), type="pil", format="png", elem_id="lab-lit-figure")
-    button.click(show, suite, [figure, table, sentence], api_name="lab_literature", queue=False)
+
+    def show_suite(suite: str, request: gr.Request) -> tuple[Image.Image, str, str]:
+        return show(folder, suite, request)
+
+    button.click(show_suite, suite, [figure, table, sentence], api_name="lab_literature", queue=False)
