@@ -36,17 +36,23 @@ def requirement_names(lines: list[str]) -> set[str]:
     return names
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> zipfile.ZipFile:
-    """Built offline from a copy of what the build reads, so the working tree gets no build/ or egg-info."""
-    src, out = tmp_path_factory.mktemp("src"), tmp_path_factory.mktemp("wheel")
+def build_wheel(work: Path) -> Path:
+    """The package's wheel, built offline in work from a copy of what the build reads, so the working tree gets
+    no build/ or egg-info."""
+    src, out = work / "src", work / "wheel"
+    src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(PACKAGE, src / "facegan", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                     "--disable-pip-version-check", "-w", str(out), str(src)], check=True, capture_output=True)
     (built,) = out.glob("facegan-*.whl")
-    with zipfile.ZipFile(built) as archive:
+    return built
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> zipfile.ZipFile:
+    with zipfile.ZipFile(build_wheel(tmp_path_factory.mktemp("build"))) as archive:
         yield archive
 
 
