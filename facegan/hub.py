@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from importlib import resources
 from pathlib import Path
 from string import Template
 
@@ -21,7 +22,6 @@ from .metrics import PRDC
 from .record import progress_grids, recipe
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = Path(__file__).resolve().parent / "templates"
 # With the generators: their records, and what the Your photo tab reads beside them (encoders, the age/gender judge).
 # The Lab's presets and measured suites (lab/) too: the studio reads all of it from the folder it is given.
 WEIGHT_PATTERNS = ["*.safetensors", "*.metrics.jsonl", "*.progress/*.png", "encoders/*.safetensors",
@@ -65,7 +65,7 @@ def files_matching(root: Path, patterns: list[str]) -> list[Path]:
 
 def template(name: str) -> Template:
     """A text template shipped in facegan/templates/ ($name placeholders)."""
-    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+    return Template(resources.files("facegan").joinpath("templates", name).read_text(encoding="utf-8"))
 
 
 def _generators(folder: Path) -> list[tuple[Path, dict]]:
