@@ -37,7 +37,8 @@ from .images import load_image
 from .sampling import from_uint8
 
 METADATA_KEY = "facegan_attributes"
-DEFAULT_PATH = Path("checkpoints") / "attributes" / "age-gender.safetensors"  # from the working directory, like exports
+IN_CHECKPOINTS = Path("attributes") / "age-gender.safetensors"  # where a checkpoints folder keeps the judge
+DEFAULT_PATH = Path("checkpoints") / IN_CHECKPOINTS  # the command lines' default, from the working directory
 HELD_OUT_PERCENT = 15
 AGE_BANDS = ((0, 12), (13, 25), (26, 45), (46, 65), (66, 200))
 IMAGE_SIZE = 64

@@ -50,7 +50,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory) -> Path:
-    """Two small exported generators, their training record, and one corrupt file."""
+    """Two small exported generators, their training record, one corrupt file and the age/gender judge."""
     import json
 
     from facegan.export import export_generator
@@ -72,7 +72,18 @@ def tiny_checkpoints(tmp_path_factory) -> Path:
     Image.new("RGB", (138, 138), (200, 100, 50)).save(folder / "dcgan.progress" / "step_0000005.png")
     (folder / "broken.safetensors").write_bytes(b"\x00" * 64)
     add_directions(folder / "dcgan.safetensors")  # wgan has none: the Edit tab must say so
+    add_judge(folder)
     return folder
+
+
+def add_judge(folder: Path) -> None:
+    """The shipped age/gender judge, where the studio looks for it: in its checkpoints folder."""
+    import shutil
+
+    from facegan.attributes import IN_CHECKPOINTS
+
+    (folder / IN_CHECKPOINTS).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(Path(__file__).resolve().parents[1] / "checkpoints" / IN_CHECKPOINTS, folder / IN_CHECKPOINTS)
 
 
 def add_directions(weights: Path) -> None:

@@ -1,5 +1,7 @@
 """The "Your photo" tab through its handlers and through the public API, on the tiny test generators."""
 
+import re
+import shutil
 from pathlib import Path
 
 import gradio as gr
@@ -7,11 +9,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from facegan.attributes import DEFAULT_PATH as JUDGE
 from facegan.faces import REASONS
 from facegan.ui.gallery import Gallery
 from facegan.ui.i18n import text
 from facegan.ui.photo import Photo
-from tests.test_project import DCGAN, FACE_INDEX, FACE_SEED, photo_of
+from tests.test_project import DCGAN, FACE_INDEX, FACE_SEED, ROOT, photo_of
 
 gradio_client = pytest.importorskip("gradio_client")
 from gradio_client.exceptions import AppError  # noqa: E402
@@ -103,3 +106,30 @@ def test_the_api_projects_and_edits(app_url, photo, tmp_path):
         client.predict(gradio_client.handle_file(str(fake)), "detect", STEPS, None, None, api_name="/photo_project")
     with pytest.raises(AppError, match="Invalid file type"):  # Gradio's own check of the extension
         client.predict(gradio_client.handle_file(__file__), "detect", STEPS, None, None, api_name="/photo_project")
+
+
+def shipped_copy(folder: Path, names=("dcgan",)) -> Path:
+    """The shipped generators named, with their encoders, and the age/gender judge, copied into a folder."""
+    for name in names:
+        for part in (f"{name}.safetensors", f"encoders/{name}.safetensors"):
+            (folder / part).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(ROOT / "checkpoints" / part, folder / part)
+    (folder / "attributes").mkdir()
+    shutil.copyfile(ROOT / JUDGE, folder / "attributes" / "age-gender.safetensors")
+    return folder
+
+
+def test_the_judge_and_the_encoders_are_found_in_the_checkpoints_folder_given(tmp_path, monkeypatch, photo):
+    folder = shipped_copy(tmp_path / "elsewhere")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.chdir(tmp_path / "empty")  # no checkpoints/ here
+    gallery = Gallery([folder])
+    assert gallery.problems == [] and gallery.judge_path() == folder / "attributes" / "age-gender.safetensors"
+    studio = Photo(gallery)
+    latents = studio.photo_project(str(photo), "detect", STEPS)[4]
+    assert set(latents) == {"dcgan"} and studio._projectors["dcgan"].encoder is not None
+    (folder / "attributes" / "age-gender.safetensors").unlink()
+    monkeypatch.chdir(ROOT)  # whose checkpoints/attributes/ has a judge, which the studio must not take
+    with pytest.raises(gr.Error, match=re.escape(str(folder / "attributes" / "age-gender.safetensors"))):
+        Photo(Gallery([folder])).photo_project(str(photo), "detect", STEPS)
+

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from ..attributes import IN_CHECKPOINTS as JUDGE_FILE
 from ..editing import Directions, directions_of
 from ..export import CheckpointError, load_generator
 from ..metrics import PRDC
@@ -107,11 +108,12 @@ class Gallery:
     """
 
     def __init__(self, folders: list[Path]) -> None:
+        self.folders = [Path(folder) for folder in folders]
         self.models: dict[str, Entry] = {}
         self.problems: list[str] = []
         self._plots = Path(tempfile.mkdtemp(prefix="facegan-curves-"))
-        for folder in folders:
-            for path in sorted(Path(folder).glob("*.safetensors"), key=lambda p: p.stem):
+        for folder in self.folders:
+            for path in sorted(folder.glob("*.safetensors"), key=lambda p: p.stem):
                 try:
                     self._add(path)
                 except CheckpointError as error:
@@ -126,6 +128,13 @@ class Gallery:
         if metrics.exists():
             entry.metrics, entry.curves_file = metrics, self._plots / f"{len(self.models)}.png"
         self.models[name] = entry
+
+    def judge_path(self) -> Path | None:
+        """The age/gender judge the Your photo tab uses: attributes/age-gender.safetensors in the first of the
+        gallery's folders that has one, else where the first folder would keep it (None without folders).
+        Never found from the working directory."""
+        candidates = [folder / JUDGE_FILE for folder in self.folders]
+        return next((path for path in candidates if path.is_file()), candidates[0] if candidates else None)
 
     @property
     def names(self) -> list[str]:

@@ -12,7 +12,7 @@ import json
 import gradio as gr
 import torch
 
-from ..attributes import DEFAULT_PATH as PREDICTOR_PATH
+from ..attributes import IN_CHECKPOINTS as JUDGE_FILE
 from ..attributes import AttributePredictor, load_predictor, predict
 from ..export import CheckpointError
 from ..faces import CROP, FaceError, frame, from_crop
@@ -35,11 +35,12 @@ class Photo(Edit):
         self._projectors: dict[str, Projector] = {}
 
     def _judge_of(self, check: Checks) -> AttributePredictor:
-        """The age/gender judge (beside the generators, else checkpoints/attributes/ of the working directory):
-        its features are the perceptual loss, its readings the table's."""
+        """The age/gender judge in the gallery's checkpoints folder (`Gallery.judge_path`): its features are the
+        perceptual loss, its readings the table's."""
         if self._judge is None:
-            beside = [e.path.parent / PREDICTOR_PATH.relative_to("checkpoints") for e in self.gallery.models.values()]
-            path = next((p for p in beside if p.is_file()), PREDICTOR_PATH)
+            path = self.gallery.judge_path()
+            if path is None:  # no checkpoints folder at all
+                raise check.error("photo.no_judge", error=JUDGE_FILE)
             try:
                 self._judge = load_predictor(path)[0]
             except CheckpointError as error:
