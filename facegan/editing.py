@@ -90,14 +90,28 @@ class Directions:
                       for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-def directions_of(meta: dict) -> Directions | None:
-    """The directions a weights file's metadata carries, or None when it has none (or unusable ones)."""
-    try:
-        directions = Directions.from_dict(meta[METADATA_FIELD]["directions"])
-        sizes = {getattr(directions, a).shape for a in ("age", "gender", "age_conditional", "gender_conditional")}
-        return directions if sizes == {(meta["model"]["nz"],)} else None
-    except (KeyError, TypeError, ValueError):
+def directions_of(meta: dict, path: str | Path = "the weights file") -> Directions | None:
+    """The directions a weights file's metadata carries, or None when it has none.
+
+    Directions that are there but cannot be used (malformed, or not of the generator's z size)
+    raise CheckpointError naming `path`, the file the metadata came from.
+    """
+    record = meta.get(METADATA_FIELD)
+    if record is None or (isinstance(record, dict) and "directions" not in record):
         return None
+    try:
+        directions = Directions.from_dict(record["directions"])
+        for name in ("age", "gender", "age_conditional", "gender_conditional"):
+            shape = tuple(getattr(directions, name).shape)
+            if shape != (meta["model"]["nz"],):
+                raise ValueError(f"{name} has shape {shape}, z has {meta['model']['nz']} values")
+            if not torch.isfinite(getattr(directions, name)).all():
+                raise ValueError(f"{name} has values that are not finite")
+    except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as error:
+        why = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"{path}: its edit directions cannot be used ({why}; "
+                              f"refit them: python -m facegan.editing fit)") from None
+    return directions
 
 
 def unit(v: torch.Tensor) -> torch.Tensor:
@@ -260,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.grid:
         generator, meta = load_generator(args.weights[0])
         args.grid.parent.mkdir(parents=True, exist_ok=True)
-        edit_grid(generator, directions_of(meta), seeds=list(range(6))).save(args.grid)
+        edit_grid(generator, directions_of(meta, args.weights[0]), seeds=list(range(6))).save(args.grid)
         print(f"grid → {args.grid}")
     return 0
 

@@ -5,8 +5,10 @@ The encoder is trained on the generator's own (z, G(z)) pairs, the way In-Domain
 optimisation from the encoder's guess.
 
 Encoders live beside the generators, in encoders/NAME.safetensors, their metadata naming the
-generator file (and its SHA-256) they were trained on; a generator without a matching encoder
-starts from the best of a few random latents instead.
+generator file (and its SHA-256) they were trained on. A generator without an encoder file has
+none (the projector then starts from the best of a few random latents); an encoder file that
+is there but cannot be used (unreadable, without its metadata, or trained on other weights) is
+a CheckpointError naming it, never quietly replaced by that random start.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from safetensors import SafetensorError, safe_open
 from torch import nn
 
 from . import __version__
-from .export import file_sha256, save_safetensors
+from .export import CheckpointError, file_sha256, save_safetensors
 from .models import Generator
 
 METADATA_KEY = "facegan_encoder"
@@ -119,20 +121,58 @@ def save_encoder(encoder: Encoder, weights: Path, info: dict) -> Path:
     return path
 
 
-def load_encoder(weights: Path) -> tuple[Encoder, dict] | None:
-    """The encoder trained on this very generator file, or None (none there, unreadable, or another file's)."""
+def _first_line(error: Exception) -> str:
+    """An exception as one line: its message's first line, else its type's name."""
+    message = str(error).strip()
+    return message.splitlines()[0] if message else type(error).__name__
+
+
+def encoder_metadata(weights: Path) -> dict | None:
+    """The metadata of the encoder beside a generator file, checked without loading its weights: None when
+    there is no encoder file; a CheckpointError naming the file when it is unreadable, has no usable
+    metadata, or was trained on other weights (the generator file's SHA-256 differs)."""
     path = encoder_path(weights)
     if not path.is_file():
         return None
     try:
         with safe_open(path, "pt") as f:
-            meta = json.loads((f.metadata() or {})[METADATA_KEY])
-            tensors = {name: f.get_tensor(name) for name in f.keys()}
-        if meta["generator_sha256"] != file_sha256(weights):
-            return None
-        config = meta["config"]
-        encoder = Encoder(EncoderConfig(config["nz"], config["image_size"], tuple(config["widths"])))
-        encoder.load_state_dict(tensors)
-    except (SafetensorError, OSError, KeyError, ValueError, TypeError, RuntimeError):
+            raw = (f.metadata() or {}).get(METADATA_KEY)
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"encoder {path} is not a readable safetensors file ({_first_line(error)})") from None
+    if raw is None:
+        raise CheckpointError(f"encoder {path} has no FaceGAN encoder metadata")
+    try:
+        meta = json.loads(raw)
+        _config_of(meta)
+        trained_on = meta["generator_sha256"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"encoder {path} has unusable metadata ({_first_line(error)})") from None
+    if trained_on != file_sha256(weights):
+        raise CheckpointError(f"encoder {path} was trained on other weights than {Path(weights).name} now holds "
+                              f"(retrain it: python -m facegan.project --train-encoders)")
+    return meta
+
+
+def _config_of(meta: dict) -> EncoderConfig:
+    """The encoder's configuration as its metadata records it."""
+    config = meta["config"]
+    return EncoderConfig(int(config["nz"]), int(config["image_size"]), tuple(int(w) for w in config["widths"]))
+
+
+def load_encoder(weights: Path) -> tuple[Encoder, dict] | None:
+    """The encoder trained on this very generator file and its metadata, or None when it has no encoder file.
+
+    An encoder file that cannot be used (see `encoder_metadata`, or weights that do not fit its
+    configuration) raises CheckpointError naming it.
+    """
+    meta = encoder_metadata(weights)
+    if meta is None:
         return None
+    path = encoder_path(weights)
+    try:
+        encoder = Encoder(_config_of(meta))
+        with safe_open(path, "pt") as f:
+            encoder.load_state_dict({name: f.get_tensor(name) for name in f.keys()})
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise CheckpointError(f"encoder {path}: weights do not match its config ({_first_line(error)})") from None
     return encoder.eval().requires_grad_(False), meta

@@ -13,8 +13,10 @@ prior that keeps ‖z‖ where G was trained (‖z‖² ≈ nz for z ~ N(0, I)).
     python -m facegan.project --train-encoders                  # one encoder per generator
 
 Encoders live in checkpoints/encoders/NAME.safetensors, their metadata naming the
-generator file (and its SHA-256) they were trained on; a generator without a matching
-encoder starts from the best of a few random latents instead.
+generator file (and its SHA-256) they were trained on; a generator without an encoder
+starts from the best of a few random latents instead. An encoder file that cannot be
+used (unreadable, or trained on other weights) is an error naming it, as are edit
+directions in a generator's metadata that cannot be used.
 """
 
 from __future__ import annotations
@@ -136,8 +138,8 @@ class Projector:
 
 def projector_for(weights: Path, judge: AttributePredictor, settings: Settings = Settings(),
                   generator: Generator | None = None) -> Projector:
-    """A generator file's projector, with its encoder when one was trained on this very file (its generator
-    read from the file unless already loaded)."""
+    """A generator file's projector, with its encoder when it has one (its generator read from the file unless
+    already loaded). An encoder file that cannot be used raises CheckpointError (`facegan.encoder.load_encoder`)."""
     generator = generator or load_generator(weights)[0]
     encoder = load_encoder(weights)
     return Projector(generator, judge, encoder[0] if encoder else None, settings)
@@ -263,11 +265,11 @@ def example_grid(weights: list[Path], judge: AttributePredictor, settings: Setti
     projection moved 2 steps younger and 2 steps older along that generator's age direction.
     """
     loaded = [load_generator(path) for path in weights]
+    directions = directions_of(loaded[0][1], weights[0])
     faces = torch.cat([render(g, seeded_noise(per_model, g.config.nz, 11), fast=False) for g, _ in loaded])
     projections = [projector_for(path, judge, settings, g)(faces)
                    for path, (g, _) in zip(weights, loaded, strict=True)]
     columns = [faces] + [resize_faces(p.images, faces.shape[-1]) for p in projections]
-    directions = directions_of(loaded[0][1])
     if directions is not None:
         columns += [render(loaded[0][0], directions.edit(projections[0].z, age=step), fast=False) for step in (-2, 2)]
     rows = torch.stack(columns, 1).flatten(0, 1)
@@ -319,7 +321,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(crops)} faces framed ({missed} photos without a face found)", flush=True)
         inception = None if args.no_inception else InceptionFeatures()
         for path in weights:
-            result = measure(projector_for(path, judge, settings), directions_of(read_metadata(path)), crops,
+            result = measure(projector_for(path, judge, settings), directions_of(read_metadata(path), path), crops,
                              inception)
             print(json.dumps({"model": path.stem, **result}), flush=True)
         return 0

@@ -6,7 +6,7 @@ import torch
 
 from facegan.attributes import AttributePredictor, PredictorConfig, save_predictor
 from facegan.editing import Directions, cli, directions_of, fit_age, fit_gender, passes, without
-from facegan.export import export_generator, load_generator, read_metadata
+from facegan.export import CheckpointError, export_generator, load_generator, read_metadata
 from facegan.models import Generator, ModelConfig
 
 
@@ -58,8 +58,20 @@ def test_directions_round_trip_through_metadata_and_absence_is_none():
     back = directions_of({"model": {"nz": 100}, "editing": {"directions": d.to_dict()}})
     assert torch.allclose(back.age_conditional, d.age_conditional) and back.age_slope == d.age_slope
     assert directions_of({"model": {"nz": 100}}) is None
-    assert directions_of({"model": {"nz": 100}, "editing": {"directions": {"age": "x"}}}) is None
-    assert directions_of({"model": {"nz": 128}, "editing": {"directions": d.to_dict()}}) is None  # another z size
+    with pytest.raises(CheckpointError, match=r"g\.safetensors: .*age has shape \(100,\), z has 128 values"):
+        directions_of({"model": {"nz": 128}, "editing": {"directions": d.to_dict()}}, "g.safetensors")
+
+
+@pytest.mark.parametrize("editing", [
+    {"directions": {"age": "x"}},
+    {"directions": [1, 2]},
+    {"directions": {**directions().to_dict(), "gender": [float("nan")] * 100}},
+    {"directions": {k: v for k, v in directions().to_dict().items() if k != "age_slope"}},
+    "not a record",
+])
+def test_malformed_directions_raise_naming_the_file(editing):
+    with pytest.raises(CheckpointError, match=r"^g\.safetensors: its edit directions cannot be used \("):
+        directions_of({"model": {"nz": 100}, "editing": editing}, "g.safetensors")
 
 
 def test_measure_reports_what_the_walks_do(monkeypatch):

@@ -1,5 +1,6 @@
 """The "Your photo" tab through its handlers and through the public API, on the tiny test generators."""
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -12,7 +13,7 @@ from PIL import Image
 from facegan.attributes import DEFAULT_PATH as JUDGE
 from facegan.faces import REASONS
 from facegan.ui.gallery import Gallery
-from facegan.ui.i18n import text
+from facegan.ui.i18n import LAUNCH_I18N, text
 from facegan.ui.photo import Photo
 from tests.test_project import DCGAN, FACE_INDEX, FACE_SEED, ROOT, photo_of
 
@@ -133,3 +134,56 @@ def test_the_judge_and_the_encoders_are_found_in_the_checkpoints_folder_given(tm
     with pytest.raises(gr.Error, match=re.escape(str(folder / "attributes" / "age-gender.safetensors"))):
         Photo(Gallery([folder])).photo_project(str(photo), "detect", STEPS)
 
+
+def test_an_unusable_encoder_is_a_notice_and_its_model_is_projected_from_the_ordinary_start(tmp_path, photo):
+    folder = shipped_copy(tmp_path / "checkpoints", ("dcgan", "wgan", "wgan-gp"))
+    encoders = folder / "encoders"
+    shutil.copyfile(encoders / "dcgan.safetensors", encoders / "wgan.safetensors")  # trained on another generator
+    whole = (encoders / "wgan-gp.safetensors").read_bytes()
+    (encoders / "wgan-gp.safetensors").write_bytes(whole[:len(whole) // 2])
+    gallery = Gallery([folder])
+    assert gallery.names == ["dcgan", "wgan", "wgan-gp"]  # every model still served
+    assert len(gallery.problems) == 2
+    assert str(encoders / "wgan.safetensors") in gallery.problems[0] and "other weights" in gallery.problems[0]
+    assert str(encoders / "wgan-gp.safetensors") in gallery.problems[1]
+    assert all("Your photo tab projects into wgan" in p for p in gallery.problems)
+    zh = [LAUNCH_I18N.translations["zh"][notice.key] for notice in gallery.notices()]
+    assert len(zh) == 2 and all(line.startswith("⚠️") and "你的照片" in line for line in zh)
+    assert str(encoders / "wgan.safetensors") in zh[0]
+    studio = Photo(gallery)
+    latents = studio.photo_project(str(photo), "detect", STEPS)[4]
+    assert set(latents) == {"dcgan", "wgan", "wgan-gp"}
+    encoders_used = {name: projector.encoder is not None for name, projector in studio._projectors.items()}
+    assert encoders_used == {"dcgan": True, "wgan": False, "wgan-gp": False}
+
+
+def test_an_encoder_that_fails_to_load_after_the_gallery_looked_is_an_error(tmp_path, photo):
+    from safetensors.torch import load_file
+
+    from facegan.encoder import METADATA_KEY, encoder_metadata
+    from facegan.export import save_safetensors
+
+    folder = shipped_copy(tmp_path / "checkpoints")
+    path = folder / "encoders" / "dcgan.safetensors"
+    meta = encoder_metadata(folder / "dcgan.safetensors")
+    gallery = Gallery([folder])
+    assert gallery.problems == []
+    save_safetensors(load_file(path), {METADATA_KEY: json.dumps({**meta, "generator_sha256": "0" * 64})}, path)
+    with pytest.raises(gr.Error, match="Cannot project into dcgan: encoder .*other weights"):
+        Photo(gallery).photo_project(str(photo), "detect", STEPS)
+
+
+def test_malformed_edit_directions_are_a_notice_and_the_model_is_served_without_them(tiny_checkpoints, tmp_path):
+    from facegan.export import update_metadata
+
+    weights = tmp_path / "dcgan.safetensors"
+    shutil.copyfile(tiny_checkpoints / "dcgan.safetensors", weights)
+    update_metadata(weights, {"editing": {"directions": {"age": [0.5] * 7}}})
+    gallery = Gallery([tmp_path])
+    assert gallery.names == ["dcgan"] and gallery.models["dcgan"].directions is None
+    assert len(gallery.problems) == 1 and gallery.problems[0].startswith(f"{weights}: its edit directions cannot")
+    assert "dcgan cannot be edited" in gallery.problems[0]
+    zh = LAUNCH_I18N.translations["zh"][gallery.notices()[0].key]
+    assert str(weights) in zh and "无法编辑" in zh
+    off, *_, says, _ = Photo(gallery).photo_edit_start("dcgan", {"dcgan": [0.0] * 100})
+    assert off["interactive"] is False and "no edit directions" in says

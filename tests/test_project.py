@@ -199,25 +199,61 @@ def test_the_judge_reads_a_projection_as_it_reads_the_face(judge, projected):
 
 
 def test_an_encoder_is_used_only_with_the_generator_it_was_trained_on(tmp_path):
-    from facegan.encoder import encoder_path, load_encoder, save_encoder, train_encoder
-    from facegan.export import export_generator, load_generator
+    from facegan.encoder import encoder_metadata, encoder_path, load_encoder, save_encoder, train_encoder
+    from facegan.export import CheckpointError, export_generator, load_generator
     from facegan.models import Generator, ModelConfig
 
     weights = tmp_path / "tiny.safetensors"
     torch.manual_seed(0)
     export_generator(Generator(ModelConfig(ngf=8, image_size=32)).eval(), weights, {"mode": "dcgan"})
+    assert load_encoder(weights) is None and encoder_metadata(weights) is None  # no encoder file: none
     generator = load_generator(weights)[0].requires_grad_(False)
     encoder, info = train_encoder(generator, samples=256, epochs=1, batch_size=64, log=lambda _: None)
     save_encoder(encoder, weights, info)
+    assert encoder_path(weights) == tmp_path / "encoders" / "tiny.safetensors"  # beside the generator
     loaded, meta = load_encoder(weights)
     assert meta["generator"] == "tiny.safetensors" and meta["held_out_psnr"] == info["held_out_psnr"]
+    assert encoder_metadata(weights) == meta
     x = torch.zeros(1, 3, 32, 32)
     assert torch.equal(loaded(x), encoder(x))
     torch.manual_seed(1)
     export_generator(Generator(ModelConfig(ngf=8, image_size=32)).eval(), weights, {"mode": "dcgan"})
-    assert load_encoder(weights) is None  # retrained weights: the old encoder no longer applies
-    encoder_path(weights).write_bytes(b"garbage")
-    assert load_encoder(weights) is None
+    for check in (load_encoder, encoder_metadata):  # retrained weights: the old encoder is an error, not a None
+        with pytest.raises(CheckpointError, match="trained on other weights than tiny.safetensors") as caught:
+            check(weights)
+        assert str(encoder_path(weights)) in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbage", "no metadata", "config not its weights"])
+def test_an_unusable_encoder_file_raises_naming_it(tmp_path, damage):
+    import json
+    import shutil
+
+    from safetensors.torch import load_file
+
+    from facegan.encoder import METADATA_KEY, encoder_path, load_encoder
+    from facegan.export import CheckpointError, save_safetensors
+
+    weights = tmp_path / "dcgan.safetensors"
+    shutil.copyfile(DCGAN, weights)
+    path = encoder_path(weights)
+    path.parent.mkdir()
+    shipped = (ROOT / "checkpoints" / "encoders" / "dcgan.safetensors").read_bytes()
+    path.write_bytes(shipped)
+    meta = load_encoder(weights)[1]  # whole, it loads: only the damage makes it unusable
+    if damage == "truncated":
+        path.write_bytes(shipped[:-100])
+    elif damage == "garbage":
+        path.write_bytes(b"garbage")
+    elif damage == "no metadata":
+        save_safetensors(load_file(path), {}, path)
+    else:
+        save_safetensors(load_file(path), {METADATA_KEY: json.dumps({**meta, "config": {**meta["config"],
+                                                                                       "widths": [16, 32]}})}, path)
+    with pytest.raises(CheckpointError) as caught:
+        load_encoder(weights)
+    message = str(caught.value)
+    assert str(path) in message and "\n" not in message
 
 
 def test_the_command_line_projects_a_photo_or_a_folder(face, tmp_path, capsys):
@@ -239,3 +275,31 @@ def test_the_command_line_projects_a_photo_or_a_folder(face, tmp_path, capsys):
         assert cli(bad) == 2
         err = capsys.readouterr().err
         assert err.startswith("project: error: ") and err.count("\n") == 1
+
+
+def test_the_command_line_names_an_unusable_encoder_or_directions(face, tmp_path, capsys):
+    import shutil
+
+    from facegan.export import update_metadata
+    from facegan.project import cli
+
+    folder = tmp_path / "checkpoints"
+    (folder / "encoders").mkdir(parents=True)
+    shutil.copyfile(DCGAN, folder / "dcgan.safetensors")
+    encoder = (ROOT / "checkpoints" / "encoders" / "dcgan.safetensors").read_bytes()
+    (folder / "encoders" / "dcgan.safetensors").write_bytes(encoder[:len(encoder) // 2])
+    photo_of(face).save(tmp_path / "me.png")
+    common = ["--checkpoints", str(folder), "--steps", "1", "--out", str(tmp_path / "out"),
+              "--predictor", str(ROOT / "checkpoints" / "attributes" / "age-gender.safetensors")]
+    assert cli([str(tmp_path / "me.png"), *common]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("project: error: encoder ") and err.count("\n") == 1
+    assert str(folder / "encoders" / "dcgan.safetensors") in err
+    (folder / "encoders" / "dcgan.safetensors").unlink()  # no encoder at all: projected from the random start
+    assert cli([str(tmp_path / "me.png"), *common]) == 0
+    assert "dcgan PSNR" in capsys.readouterr().out
+    update_metadata(folder / "dcgan.safetensors", {"editing": {"directions": {"age": [0.0] * 7}}})
+    assert cli(["--grid", str(tmp_path / "grid.png"), *common]) == 2
+    err = capsys.readouterr().err
+    assert f"{folder / 'dcgan.safetensors'}: its edit directions cannot be used" in err and err.count("\n") == 1
+    assert not (tmp_path / "grid.png").exists()

@@ -50,7 +50,7 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
     choices = [(localized(entry.label), name) for name, entry in gallery.models.items()]
     with gr.Blocks(title="FaceGAN studio", delete_cache=(3600, 3600)) as demo:  # a Space runs for weeks
         gr.Markdown(t("intro"))
-        for notice in notices + [phrase("notice.problem", problem=p) for p in gallery.problems]:
+        for notice in notices + gallery.notices():
             gr.Markdown(notice)
         if not choices:
             gr.Markdown(t("no_models"), elem_id="no-models")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,13 +12,14 @@ import torch
 
 from ..attributes import IN_CHECKPOINTS as JUDGE_FILE
 from ..editing import Directions, directions_of
+from ..encoder import encoder_metadata
 from ..export import CheckpointError, load_generator
 from ..metrics import PRDC
 from ..models import Generator
 from ..record import progress_grids, recipe, record_paths
 from ..sampling import render
 from ..stats import plot_curves, read_metrics
-from .i18n import text
+from .i18n import localized, text
 
 
 @dataclass
@@ -30,6 +32,7 @@ class Entry:
     curves_file: Path | None = None  # where its plot goes
     progress: list[tuple[Path, int]] = field(default_factory=list)  # fixed-noise grids and their steps
     directions: Directions | None = None  # age/gender edit directions, when `facegan.editing fit` stored them
+    encoder_problem: str | None = None  # why its encoder file cannot be used (a notice says so): projected without
 
     @cached_property
     def curves(self) -> Path | None:
@@ -104,27 +107,53 @@ class Gallery:
     """Every readable *.safetensors generator in the given folders.
 
     A file that cannot be loaded is reported in `problems` and skipped, so one bad
-    file never takes the other models down.
+    file never takes the other models down. A generator whose encoder file or edit
+    directions cannot be used is served without them, and reported in `problems` too:
+    the page shows every problem above its tabs (`notices`).
     """
 
     def __init__(self, folders: list[Path]) -> None:
         self.folders = [Path(folder) for folder in folders]
         self.models: dict[str, Entry] = {}
-        self.problems: list[str] = []
+        self.problems: list[str] = []  # in English; `notices` has them in every language
+        self._problem_texts: list[Callable[[str], str]] = []  # each problem in a given language
         self._plots = Path(tempfile.mkdtemp(prefix="facegan-curves-"))
         for folder in self.folders:
             for path in sorted(folder.glob("*.safetensors"), key=lambda p: p.stem):
                 try:
                     self._add(path)
                 except CheckpointError as error:
-                    self.problems.append(str(error))
+                    self._problem(error)
+
+    def _problem(self, error: CheckpointError, consequence: str | None = None, **values) -> None:
+        """A file the studio cannot use as it is: the error (naming the file), then what the studio does instead
+        (`consequence`, a string key of facegan.ui.i18n, given the error and `values`)."""
+        def say(lang: str) -> str:
+            return str(error) if consequence is None else text(consequence, lang, error=error, **values)
+
+        self.problems.append(say("en"))
+        self._problem_texts.append(say)
+
+    def notices(self) -> list:
+        """The problems as the lines above the page's tabs, each in the visitor's language."""
+        return [localized(lambda lang, say=say: text("notice.problem", lang, problem=say(lang)))
+                for say in self._problem_texts]
 
     def _add(self, path: Path) -> None:
         generator, meta = load_generator(path)
         generator = generator.to(memory_format=torch.channels_last).requires_grad_(False)
         name = path.stem if path.stem not in self.models else f"{path.stem} ({path.parent.name})"
         metrics = record_paths(path)[0]
-        entry = Entry(name, path, generator, meta, directions=directions_of(meta), progress=progress_grids(path))
+        entry = Entry(name, path, generator, meta, progress=progress_grids(path))
+        try:
+            entry.directions = directions_of(meta, path)
+        except CheckpointError as error:
+            self._problem(error, "problem.directions", name=name)
+        try:
+            encoder_metadata(path)  # its header and the generator's hash: the weights are read at first projection
+        except CheckpointError as error:
+            entry.encoder_problem = str(error)
+            self._problem(error, "problem.encoder", name=name)
         if metrics.exists():
             entry.metrics, entry.curves_file = metrics, self._plots / f"{len(self.models)}.png"
         self.models[name] = entry

@@ -42,6 +42,9 @@ EN: dict[str, str] = {
     "notice.no_folder": "⚠️ Checkpoint folder not found: {path}",
     "notice.hub": "⚠️ {error}; serving the local checkpoints only.",
     "notice.problem": "⚠️ {problem}",
+    "problem.encoder": "{error}. The Your photo tab projects into {name} without it, starting from the best of a "
+                       "few random latents (a worse start).",
+    "problem.directions": "{error}. {name} cannot be edited until its directions are refitted.",
     # tabs
     "tab.samples": "Samples",
     "tab.interpolation": "Interpolation",
@@ -382,6 +385,7 @@ penalty on random mixes of real and generated faces instead of clipping:
     "photo.no_photo": "Upload a photo or take one with the webcam first.",
     "photo.no_projection": "Project a photo first: there is no projection into {name} yet.",
     "photo.no_judge": "Projection needs the age/gender judge, which is missing: {error}",
+    "photo.bad_encoder": "Cannot project into {name}: {error}",
     **{f"photo.reason.{reason}": f"{message[0].upper()}{message[1:]}." for reason, message in REASONS.items()},
 }
 
@@ -393,6 +397,8 @@ ZH: dict[str, str] = {
     "notice.no_folder": "⚠️ 未找到检查点文件夹：{path}",
     "notice.hub": "⚠️ {error}；仅提供本地检查点。",
     "notice.problem": "⚠️ {problem}",
+    "problem.encoder": "{error}。“你的照片”把照片投影到 {name} 时不使用它，而是从几个随机隐向量中最好的一个开始（起点更差）。",
+    "problem.directions": "{error}。在重新拟合编辑方向之前，{name} 无法编辑。",
     "tab.samples": "样本",
     "tab.interpolation": "插值",
     "tab.compare": "对比",
@@ -694,6 +700,7 @@ ZH: dict[str, str] = {
     "photo.no_photo": "请先上传照片或用摄像头拍一张。",
     "photo.no_projection": "请先投影一张照片：{name} 中还没有投影。",
     "photo.no_judge": "投影需要年龄/性别评判网络，但它缺失：{error}",
+    "photo.bad_encoder": "无法投影到 {name}：{error}",
     "photo.reason.not_image": "这不是可以读取的图像文件（{detail}）。",
     "photo.reason.corrupt": "图像文件已损坏或被截断（{detail}）。",
     "photo.reason.too_large": "图像太大：{width}×{height} 像素，最多 {limit} 百万像素。",

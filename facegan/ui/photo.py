@@ -48,9 +48,17 @@ class Photo(Edit):
         return self._judge
 
     def _projector(self, name: str, check: Checks) -> Projector:
+        """The model's projector, with its encoder unless the gallery found the encoder file unusable (and the page
+        says so): then it starts as a model without an encoder does."""
         if name not in self._projectors:
-            entry = self.gallery.models[name]
-            self._projectors[name] = projector_for(entry.path, self._judge_of(check), generator=entry.generator)
+            entry, judge = self.gallery.models[name], self._judge_of(check)
+            if entry.encoder_problem is not None:
+                self._projectors[name] = Projector(entry.generator, judge)
+            else:
+                try:
+                    self._projectors[name] = projector_for(entry.path, judge, generator=entry.generator)
+                except CheckpointError as error:  # unusable since the gallery looked: nobody was told yet
+                    raise check.error("photo.bad_encoder", name=name, error=error) from None
         return self._projectors[name]
 
     @staticmethod
