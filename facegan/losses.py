@@ -113,12 +113,26 @@ def pack(samples: torch.Tensor, m: int) -> torch.Tensor:
     return samples.reshape(len(samples) // m, -1)
 
 
+def unrolled_generator_loss(critic: nn.Module, mode: str, real: torch.Tensor, fake: torch.Tensor, steps: int,
+                            optimizer: torch.optim.Adam) -> torch.Tensor:
+    """The Unrolled GAN's generator objective (Metz et al. 2017), f(θ_G, θ_D^K(θ_G, θ_D)): the GAN's value, minus
+    D's loss with its real-data term, on (real, fake) at D's parameters after `steps` more updates on this batch.
+
+    The generator minimises it. θ_D^K depends on the fakes, so G's gradient flows through all K updates and
+    through both terms: the real term says how D's answer to G's move changes its verdict on the data. (The
+    authors' notebook minimises minus the unrolled D loss, the same thing.) With steps = 0 it is the minimax
+    GAN's generator loss plus a term that does not depend on G."""
+    params = unrolled_parameters(critic, mode, real, fake, steps, optimizer)
+    scores = functional_call(critic, params, (torch.cat([real, fake]),))
+    return -discriminator_loss(mode, scores[:len(real)], scores[len(real):])
+
+
 def unrolled_parameters(critic: nn.Module, mode: str, real: torch.Tensor, fake: torch.Tensor, steps: int,
                         optimizer: torch.optim.Adam) -> dict[str, torch.Tensor]:
     """The critic's parameters after `steps` more Adam updates of its loss on (real, fake), as functions of
-    fake (Metz et al. 2017): a generator loss through `functional_call(critic, these, …)` sees how D would
-    answer its move, and is differentiated through the updates. The updates continue the optimizer's own
-    state (moments and step count), as in the authors' code; D itself is not changed."""
+    fake: `unrolled_generator_loss` differentiates through them. The updates continue the optimizer's own state
+    (moments and step count) from step to step, as the authors' notebook carries Keras's Adam state through
+    the unrolled graph; D itself is not changed."""
     group = optimizer.param_groups[0]
     lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
     params = dict(critic.named_parameters())
@@ -135,8 +149,10 @@ def unrolled_parameters(critic: nn.Module, mode: str, real: torch.Tensor, fake: 
         updated, moved = {}, []
         for (name, p), g, (m, v, t) in zip(params.items(), grads, moments, strict=True):
             m, v, t = beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g, t + 1
-            # √(v̂ + ε²) for √v̂ + ε: the same step, and a finite derivative where v̂ = 0.
-            updated[name] = p - lr * (m / (1 - beta1**t)) / (v / (1 - beta2**t) + eps**2).sqrt()
+            # torch's step, m̂ / (√v̂ + ε); √ of at least the smallest normal number, so that where a gradient
+            # is exactly 0 (v̂ = 0) the derivative is 0, not ∞ · 0
+            v_hat = v / (1 - beta2**t)
+            updated[name] = p - lr * (m / (1 - beta1**t)) / (v_hat.clamp_min(torch.finfo(v.dtype).tiny).sqrt() + eps)
             moved.append((m, v, t))
         params, moments = updated, moved
     return params

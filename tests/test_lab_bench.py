@@ -94,7 +94,7 @@ def test_the_lab_trains_the_fixes_with_the_losses_functions(monkeypatch):
             *args, **kwargs)
 
     for name in ("discriminator_loss", "generator_loss", "r1_penalty", "spectral_normalize", "pack",
-                 "unrolled_parameters"):
+                 "unrolled_generator_loss"):
         assert getattr(runs, name) is getattr(losses, name)
         monkeypatch.setattr(runs, name, spy(name))
     for objective in ("lsgan", "hinge", "gan-r1", "gan-sn", "pacgan2", "unrolled"):
@@ -106,7 +106,7 @@ def test_the_lab_trains_the_fixes_with_the_losses_functions(monkeypatch):
         assert expected in calls
     names = [c[0] for c in calls]
     assert names.count("r1_penalty") == 1 and names.count("spectral_normalize") == 1
-    assert names.count("unrolled_parameters") == 1
+    assert names.count("unrolled_generator_loss") == 1
 
 
 def test_literature_metric_on_constructed_sets():

@@ -1,7 +1,9 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from torch import nn
 
+from facegan import losses
 from facegan.losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
 
 
@@ -82,3 +84,58 @@ def test_an_unknown_loss_mode_is_refused_by_name_not_taken_for_wasserstein():
         discriminator_loss("wgan_gp", scores, scores)
     with pytest.raises(ValueError, match="unknown loss mode 'wgan_gp'"):
         generator_loss("wgan_gp", scores)
+
+
+def _reference_unrolled_value(params: dict, state: tuple, real: torch.Tensor, fake: torch.Tensor, steps: int,
+                              lr: float, betas: tuple[float, float], eps: float) -> torch.Tensor:
+    """Metz et al.'s surrogate written again from the formulas, with torch.func.grad for D's gradients and
+    torch's Adam step (√v̂ + ε), for a one-hidden-layer tanh D given as a dict of tensors."""
+    def d_loss(p: dict, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        def score(points: torch.Tensor) -> torch.Tensor:
+            return torch.tanh(points @ p["0.weight"].T + p["0.bias"]) @ p["2.weight"].T + p["2.bias"]
+        return F.softplus(-score(x)).mean() + F.softplus(score(y)).mean()
+
+    (beta1, beta2), (m, v, t) = betas, state
+    for _ in range(steps):
+        g = torch.func.grad(d_loss)(params, real, fake)
+        t += 1
+        m = {k: beta1 * m[k] + (1 - beta1) * g[k] for k in g}
+        v = {k: beta2 * v[k] + (1 - beta2) * g[k] ** 2 for k in g}
+        params = {k: params[k] - lr * (m[k] / (1 - beta1**t)) / ((v[k] / (1 - beta2**t)).sqrt() + eps)
+                  for k in params}
+    return -d_loss(params, real, fake)
+
+
+@pytest.mark.parametrize("steps", [0, 1, 5])
+def test_unrolled_generator_loss_matches_a_second_implementation(steps):
+    """The gradient the generator gets, through all K steps of D and both terms of the value, is the one a
+    torch.func implementation of the paper's surrogate gives; D's Adam state carries on from its own."""
+    torch.manual_seed(0)
+    critic = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)).double()
+    real, fake = torch.randn(16, 2, dtype=torch.float64), torch.randn(16, 2, dtype=torch.float64)
+    opt = torch.optim.Adam(critic.parameters(), lr=0.05, betas=(0.5, 0.999))
+    for _ in range(2):  # D's own moments and step count, which the unrolling continues
+        opt.zero_grad()
+        losses.discriminator_loss("dcgan", critic(real), critic(torch.randn(16, 2, dtype=torch.float64))).backward()
+        opt.step()
+    start = {k: p.detach().clone() for k, p in critic.named_parameters()}
+    moments = ({k: opt.state[p]["exp_avg"].clone() for k, p in critic.named_parameters()},
+               {k: opt.state[p]["exp_avg_sq"].clone() for k, p in critic.named_parameters()}, 2)
+
+    points = fake.clone().requires_grad_(True)
+    ours = losses.unrolled_generator_loss(critic, "dcgan", real, points, steps, opt)
+    (grad,) = torch.autograd.grad(ours, points)
+    value = _reference_unrolled_value(start, moments, real, fake, steps, 0.05, (0.5, 0.999), 1e-8)
+    expected = torch.func.grad(lambda y: _reference_unrolled_value(start, moments, real, y, steps, 0.05, (0.5, 0.999),
+                                                                    1e-8))(fake)
+    assert ours.item() == pytest.approx(value.item(), rel=1e-6)  # the losses cast scores to fp32
+    assert torch.allclose(grad, expected, rtol=1e-4, atol=1e-7)
+    assert all(torch.equal(p, start[k]) for k, p in critic.named_parameters())  # D itself is not moved
+    if steps == 0:  # no unrolling: the minimax generator's gradient (the real term does not depend on G)
+        minimax = torch.autograd.grad(losses.generator_loss("dcgan", critic(points), saturating=True), points)[0]
+        assert torch.allclose(grad, minimax)
+    else:  # through the unrolled D the real-data term moves the fakes too
+        params = losses.unrolled_parameters(critic, "dcgan", real, points, steps, opt)
+        fake_only = torch.autograd.grad(-F.softplus(torch.func.functional_call(critic, params, (points,))).mean(),
+                                        points)[0]
+        assert not torch.allclose(grad, fake_only, rtol=1e-3)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch.func import functional_call
 
 from ..losses import (
     clip_weights,
@@ -21,7 +20,7 @@ from ..losses import (
     pack,
     r1_penalty,
     spectral_normalize,
-    unrolled_parameters,
+    unrolled_generator_loss,
 )
 from ..optim import make_optimizer
 from .config import OBJECTIVES, LabConfig
@@ -159,11 +158,9 @@ class LabRun:
         fake = pack(self.G(self.noise(n * m)), m)
         if c.unroll:
             real = pack(self.target.sample(n * m, self.gen), m)
-            params = unrolled_parameters(self.D, self.objective.loss, real, fake, c.unroll, self.opt_d)
-            scores = functional_call(self.D, params, (fake,))
+            loss = unrolled_generator_loss(self.D, self.objective.loss, real, fake, c.unroll, self.opt_d)
         else:
-            scores = self.D(fake)
-        loss = generator_loss(self.objective.loss, scores, self.objective.saturating)
+            loss = generator_loss(self.objective.loss, self.D(fake), self.objective.saturating)
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward(inputs=self.g_params)  # through D, but no gradients for D's own weights
         self.opt_g.step()
@@ -232,7 +229,11 @@ class LabRun:
             fake = self.G(self.z_eval)
         fake_points = fake.detach().requires_grad_(True)
         fake_scores = self.D(pack(fake_points, m))
-        loss_g = generator_loss(o.loss, fake_scores, o.saturating)
+        if self.config.unroll:  # the loss G trains on: its push looks K steps of D ahead
+            loss_g = unrolled_generator_loss(self.D, o.loss, pack(self.real_eval, m), pack(fake_points, m),
+                                             self.config.unroll, self.opt_d)
+        else:
+            loss_g = generator_loss(o.loss, fake_scores, o.saturating)
         # One backward gives both: ‖∇θ G‖ of the loss, and −∇ₓ per point (the mean's gradient × N).
         (point_grads,) = torch.autograd.grad(loss_g, fake_points)
         grad_g = total_norm(torch.autograd.grad(fake, self.g_params, point_grads))
