@@ -182,3 +182,26 @@ def test_bad_bench_input_is_one_line_and_exit_2(argv, message, capsys):
 def test_bench_summary_is_mean_and_standard_error():
     runs_ = [{"final": {"modes": m}} for m in (6, 8, 7)]
     assert bench.summary(runs_, "modes") == pytest.approx((7.0, 1 / math.sqrt(3)))
+
+
+def test_tensorflow_1_rmsprop_follows_its_formula():
+    """gan_toy.py's RMSProp: ms from 1, ms ← 0.9·ms + 0.1·g², θ ← θ − lr·g/√(ms + 1e-10); its first steps are
+    about lr·g, where torch's RMSprop moves every weight by about 10·lr."""
+    from facegan.optim import make_optimizer
+
+    grads = [np.array([1e-3, -2.0, 0.0]), np.array([3e-3, 1.0, 5.0]), np.array([-1e-3, 0.5, 0.0])]
+    theta = torch.nn.Parameter(torch.tensor([0.5, -0.5, 1.0], dtype=torch.float64))
+    opt = make_optimizer("rmsprop-tf1", [theta], lr=5e-5)
+    expected, ms = theta.detach().numpy().copy(), np.ones(3)
+    for g in grads:
+        theta.grad = torch.from_numpy(g)
+        opt.step()
+        ms = 0.9 * ms + 0.1 * g**2
+        expected = expected - 5e-5 * g / np.sqrt(ms + 1e-10)
+        assert np.allclose(theta.detach().numpy(), expected, rtol=0, atol=1e-15)
+    small = torch.nn.Parameter(torch.zeros(1))
+    for name, step in (("rmsprop-tf1", 5e-5 * 1e-3 / math.sqrt(0.9 + 0.1e-6)), ("rmsprop", 5e-5 * 10)):
+        small.data.zero_()
+        small.grad = torch.tensor([1e-3])
+        make_optimizer(name, [small], lr=5e-5).step()
+        assert -small.item() == pytest.approx(step, rel=1e-3)
