@@ -21,7 +21,8 @@ LAB_FOLDER = Path(__file__).resolve().parents[1] / "checkpoints" / "lab"  # the 
 DEFAULTS = dict(distribution="ring", objective="wgan-gp", noise="gaussian", g_width=32, g_depth=2, d_width=32,
                 d_depth=2, optimizer="adam", lr_g=1e-3, lr_d=1e-3, beta1=0.5, beta2=0.9, d_steps=2, clip=0.01,
                 gp_lambda=0.1, batch=64, steps=40, seed=0, strokes="[]", optimizer_d="adam", beta1_d=0.5, beta2_d=0.9,
-                g_steps=1, noise_dim=2, g_batchnorm=False, d_maxout=1, init="uniform", pack=1, unroll=0, r1_gamma=1.0)
+                g_steps=1, noise_dim=2, g_batchnorm=False, d_maxout=1, init="uniform", pack=1, unroll=0, r1_gamma=1.0,
+                activation="relu", d_scale=1.0, init_gain=1.0, update="alternate")
 ENGLISH, CHINESE = (SimpleNamespace(headers={"accept-language": lang}, session_hash=lang) for lang in ("en", "zh-CN"))
 
 

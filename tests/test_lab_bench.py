@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,8 @@ from torch import nn
 
 from facegan import lab, losses
 from facegan.lab import LabConfig, LabRun, bench, measures, runs
-from facegan.lab.suites import SUITES
+from facegan.lab.suites import SUITES, settings_table
+from facegan.optim import TF1RMSprop
 
 REAL, FAKE = torch.tensor([0.0, 2.0]), torch.tensor([-1.0, 1.0])
 
@@ -123,7 +125,7 @@ def test_literature_metric_on_constructed_sets():
     assert np.isnan(measures.literature_metrics(np.full((3, 2), 9.0), centers, 0.01)["reverse_kl"])
 
 
-def test_the_suites_data_and_nets_are_the_papers():
+def test_the_suites_data_are_their_sources():
     gen = torch.Generator().manual_seed(0)
     grid = lab.target("pacgan-grid")
     assert sorted({tuple(c) for c in grid.centers.tolist()}) == [(x, y) for x in (-4, -2, 0, 2, 4)
@@ -132,39 +134,130 @@ def test_the_suites_data_and_nets_are_the_papers():
     assert measures.literature_metrics(points.numpy(), grid.centers.numpy(), grid.sigma)["modes"] == 25
     offsets = points - grid.centers[torch.cdist(points, grid.centers).argmin(1)]
     assert offsets.std().item() == pytest.approx(0.05, rel=0.05)
+    # PacGAN's and gan_toy.py's fixed sets are drawn anew for every run (trial); gan_toy's 25 are balanced
+    assert not torch.equal(lab.target("pacgan-ring", seed=0).sample(50, torch.Generator().manual_seed(1)),
+                           lab.target("pacgan-ring", seed=1).sample(50, torch.Generator().manual_seed(1)))
+    toy25 = lab.target("toy-25gaussians", seed=3)
+    nearest = torch.cdist(toy25.training_set, toy25.centers).argmin(1)
+    assert len(toy25.training_set) == 100_000 and torch.bincount(nearest, minlength=25).tolist() == [4000] * 25
     ring = lab.target("unrolled-ring")
     assert torch.allclose(ring.centers.norm(dim=1), torch.full((8,), 2.0)) and ring.sigma == 0.02
     toy = lab.target("toy-8gaussians")
     assert toy.centers.norm(dim=1).max().item() == pytest.approx(2 / 1.414) and toy.sigma == pytest.approx(0.02 / 1.414)
+    # the notebook's linspace(0, 2π, 8): 7 places 2π/7 apart, the one at (0, 1) drawn twice as often
+    notebook = lab.target("notebook-ring")
+    assert len(notebook.centers) == 7 and notebook.sigma == 0.01
+    angles = torch.atan2(notebook.centers[:, 0], notebook.centers[:, 1])
+    assert torch.allclose(torch.diff(angles[:4]), torch.full((3,), 2 * math.pi / 7), atol=1e-6)
+    share = torch.bincount(torch.cdist(notebook.sample(40_000, gen), notebook.centers).argmin(1)) / 40_000
+    assert share[0].item() == pytest.approx(2 / 8, abs=0.01)
+    assert share[1:].max().item() == pytest.approx(1 / 8, abs=0.01)
+
+
+def _orthogonal(weight: torch.Tensor, gain: float) -> bool:
+    """weight's rows or columns, whichever are fewer, orthonormal times gain."""
+    small = weight @ weight.T if weight.shape[0] <= weight.shape[1] else weight.T @ weight
+    return torch.allclose(small, gain**2 * torch.eye(len(small)), atol=1e-5)
+
+
+def test_the_suites_nets_and_optimisers_are_their_sources():
     run = LabRun(SUITES["pacgan"].config("pacgan4", "pacgan-grid", 0, 1))
     assert (run.D.layers[0].in_features, run.D.layers[0].out_features, len(run.D.layers)) == (8, 1000, 4)
     assert len(run.G.norms) == 4 and run.G.layers[1].bias is None and run.G.layers[1].out_features == 400
-    assert run.opt_d.param_groups[0]["betas"][0] == 0.8 and run.config.batch == 100
-    run.advance(1)  # a packed, BatchNorm-ed, maxout step runs
-    unrolled = SUITES["unrolled"].config("unrolled", "unrolled-ring", 0, 1)
-    assert (unrolled.noise_dim, unrolled.g_width, unrolled.d_depth, unrolled.unroll) == (256, 128, 1, 5)
-    assert unrolled.batch == 512
-    toy_wgan = SUITES["gan_toy"].config("wgan", "toy-swissroll", 0, 1)
-    assert (toy_wgan.optimizer, toy_wgan.lr_d, toy_wgan.clip, toy_wgan.d_width) == ("rmsprop", 5e-5, 0.01, 512)
+    assert run.G.layers[-1].bias is not None and run.G.norms[0].eps == 1e-4 and run.G.norms[0].momentum == 0.05
+    assert run.opt_d.param_groups[0]["betas"][0] == 0.8 and run.config.batch == 100 and run.config.update == "joint"
+    run.advance(1)  # a packed, BatchNorm-ed, maxout joint step runs
+    assert run.step == run.d_updates == 1
+
+    unrolled = LabRun(SUITES["unrolled"].config("unrolled", "unrolled-ring", 0, 1))
+    c = unrolled.config
+    assert (c.noise_dim, c.g_width, c.g_depth, c.d_width, c.d_depth, c.unroll, c.batch) == (256, 128, 2, 128, 1, 5, 512)
+    assert (c.lr_g, c.lr_d, c.beta1, c.activation, c.update) == (1e-4, 1e-4, 0.5, "relu", "alternate")
+    assert all(_orthogonal(layer.weight.detach(), 0.8) and not layer.bias.any()
+               for net in (unrolled.G, unrolled.D) for layer in net.layers)
+    points = torch.randn(5, 2)
+    first, last = unrolled.D.layers
+    assert torch.allclose(unrolled.D(points), last(torch.relu(first(points / 4))), atol=1e-6)  # D's input / 4
+    assert SUITES["unrolled"].config("gan-minimax", "unrolled-ring", 0, 1).unroll == 0  # the paper's k = 0
+
+    notebook = LabRun(SUITES["unrolled-notebook"].config("unrolled", "notebook-ring", 0, 1))
+    c = notebook.config
+    assert (c.activation, c.d_depth, c.lr_g, c.lr_d, c.update, c.unroll) == ("tanh", 2, 1e-3, 1e-4, "joint", 5)
+    assert all(_orthogonal(layer.weight.detach(), 1.4) for net in (notebook.G, notebook.D) for layer in net.layers)
+
+    toy = LabRun(SUITES["gan_toy"].config("wgan", "toy-swissroll", 0, 1))
+    assert (toy.config.optimizer, toy.config.lr_d, toy.config.clip, toy.config.d_width) == ("rmsprop-tf1", 5e-5, 0.01,
+                                                                                            512)
+    assert isinstance(toy.opt_d, TF1RMSprop) and isinstance(toy.opt_g, TF1RMSprop)
+    hidden, output = toy.D.layers[1].weight, toy.D.layers[-1].weight  # tflib's he, and Glorot at the output
+    assert hidden.std().item() == pytest.approx(math.sqrt(2 / 512), rel=0.02)
+    assert output.std().item() == pytest.approx(math.sqrt(2 / 513), rel=0.1)
     tutorial = SUITES["tutorial"].config("wgan-gp", "ring", 0, 1)
     assert (tutorial.lr_d, tutorial.beta1, tutorial.gp_lambda, tutorial.d_steps) == (1e-4, 0.0, 10.0, 5)
 
 
+def test_a_joint_update_takes_both_gradients_at_the_same_nets():
+    """ALI's algorithm: G's step is the one it would take against D before D's step on the same batch."""
+    config = LabConfig.for_objective("gan", update="joint", steps=5, batch=16, g_width=8, d_width=8)
+    joint, twin = LabRun(config), LabRun(config)
+    joint.advance(1)
+    real, fake = twin._real(), twin._fake()
+    d_loss = losses.discriminator_loss("dcgan", twin.D(real), twin.D(fake.detach()))
+    g_loss = losses.generator_loss("dcgan", twin.D(fake))
+    g_grads = torch.autograd.grad(g_loss, twin.g_params)
+    twin.opt_d.zero_grad()
+    d_loss.backward(inputs=list(twin.D.parameters()))
+    twin.opt_d.step()
+    for p, grad in zip(twin.g_params, g_grads, strict=True):
+        p.grad = grad
+    twin.opt_g.step()
+    for a, b in zip([*joint.G.parameters(), *joint.D.parameters()], [*twin.G.parameters(), *twin.D.parameters()],
+                    strict=True):
+        assert torch.allclose(a, b, atol=1e-7)
+    with pytest.raises(lab.LabError, match="joint update"):
+        LabConfig.for_objective("wgan-gp", update="joint").check()
+
+
+def test_each_suite_s_settings_table_is_in_the_docs():
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "lab.md").read_text()
+    for suite in SUITES.values():
+        assert suite.sources and settings_table(suite) in docs, suite.name
+
+
+def test_quoted_rows_keep_the_papers_standard_errors_and_only_their_own_setting():
+    quoted = {(q.objective, q.distribution): q for q in SUITES["pacgan"].quoted}
+    assert (quoted["pacgan4", "pacgan-ring"].modes, quoted["pacgan4", "pacgan-ring"].modes_se) == (7.8, 0.1)
+    assert all(None not in (q.modes_se, q.high_quality_se, q.reverse_kl_se) for q in quoted.values())
+    assert not SUITES["unrolled"].quoted  # VEEGAN's rows are for VEEGAN's own ring and nets
+    table = bench.table({"runs": {}, "quoted": [q.__dict__ for q in SUITES["pacgan"].quoted]})
+    assert "| pacgan4 (quoted: PacGAN table 1 (10 trials, ± standard error)) | pacgan-ring | 7.8 ± 0.1 | " \
+           "95.9 ± 1.4% | 0.07 ± 0.02 |" in table
+
+
 def test_bench_prints_one_table_beside_the_papers_and_writes_json_and_figure(tmp_path, capsys):
-    assert lab.cli(["bench", "--suite", "unrolled", "--trials", "2", "--steps", "3", "--objectives", "gan",
+    assert lab.cli(["bench", "--suite", "unrolled", "--trials", "2", "--steps", "3", "--objectives", "gan-minimax",
                     "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "| gan | unrolled-ring |" in out and "(quoted: VEEGAN table 1" in out
+    assert "| gan-minimax | unrolled-ring |" in out and "(quoted" not in out
     result = json.loads((tmp_path / "bench-unrolled.json").read_text())
-    runs_ = result["runs"]["gan · unrolled-ring"]
+    runs_ = result["runs"]["gan-minimax · unrolled-ring"]
     assert [r["trial"] for r in runs_] == [0, 1] and runs_[0]["strip"] and not runs_[1]["strip"]
     assert runs_[0]["final"]["step"] == 3 and set(runs_[0]["final"]) >= {"modes", "high_quality", "reverse_kl", "w1"}
     assert (tmp_path / "bench-unrolled.png").stat().st_size > 10_000
     # Run again with more trials: the measured ones are kept, only the missing one runs.
-    assert lab.cli(["bench", "--suite", "unrolled", "--trials", "3", "--steps", "3", "--objectives", "gan",
+    assert lab.cli(["bench", "--suite", "unrolled", "--trials", "3", "--steps", "3", "--objectives", "gan-minimax",
                     "--out", str(tmp_path)]) == 0
-    again = json.loads((tmp_path / "bench-unrolled.json").read_text())["runs"]["gan · unrolled-ring"]
+    again = json.loads((tmp_path / "bench-unrolled.json").read_text())["runs"]["gan-minimax · unrolled-ring"]
     assert again[:2] == runs_ and again[2]["trial"] == 2
+    # A run measured under other settings than the suite's now is measured again, not kept.
+    stale = json.loads((tmp_path / "bench-unrolled.json").read_text())
+    stale["runs"]["gan-minimax · unrolled-ring"][0]["config"]["init_gain"] = 1.0
+    (tmp_path / "bench-unrolled.json").write_text(json.dumps(stale))
+    assert lab.cli(["bench", "--suite", "unrolled", "--trials", "3", "--steps", "3", "--objectives", "gan-minimax",
+                    "--out", str(tmp_path)]) == 0
+    rerun = json.loads((tmp_path / "bench-unrolled.json").read_text())["runs"]["gan-minimax · unrolled-ring"]
+    assert [r["trial"] for r in rerun] == [0, 1, 2] and rerun[0]["config"]["init_gain"] == 0.8
+    assert rerun[1:] == again[1:]
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -103,7 +103,8 @@ def unbatched_settings(config: LabConfig) -> list[str]:
     differ = {**{d: getattr(config, d) != getattr(config, g) for d, g in PER_NET.items()},
               "g_steps": config.g_steps != 1, "d_steps": config.d_steps == 0, "g_batchnorm": config.g_batchnorm,
               "d_maxout": config.d_maxout != 1, "pack": config.pack != 1, "unroll": config.unroll != 0,
-              "objective": o.r1 or o.spectral}
+              "objective": o.r1 or o.spectral, "activation": config.activation != "relu",
+              "d_scale": config.d_scale != 1, "update": config.update != "alternate"}
     return [name for name, unsupported in differ.items() if unsupported]
 
 

@@ -6,6 +6,7 @@ table beside the papers' own rows, with a figure.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import time
@@ -41,7 +42,8 @@ def measure(run: LabRun, samples: int) -> tuple[dict, np.ndarray]:
 def one_run(suite: Suite, objective: str, distribution: str, trial: int, steps: int) -> dict:
     """One trained run: modes against steps, and at the end the paper's numbers with the exact W1 to as many
     real points; the first trial keeps STRIP snapshots of where its samples lie."""
-    run = LabRun(suite.config(objective, distribution, trial, steps))
+    config = suite.config(objective, distribution, trial, steps)
+    run = LabRun(config)
     started = time.perf_counter()
     curve, strip = [], []
     marks = {round(steps * i / CURVE_POINTS) for i in range(CURVE_POINTS + 1)}
@@ -58,7 +60,12 @@ def one_run(suite: Suite, objective: str, distribution: str, trial: int, steps: 
     real = run.target.sample(W1_POINTS, torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
     final = {**curve[-1], "w1": wasserstein1(fake[:W1_POINTS], real), "diverged": run.diverged,
              "seconds": round(time.perf_counter() - started, 1)}
-    return {"trial": trial, "final": final, "curve": curve, "strip": strip}
+    return {"trial": trial, "config": settings(config), "final": final, "curve": curve, "strip": strip}
+
+
+def settings(config) -> dict:
+    """A run's settings as its JSON holds them: a measured run is kept only while its suite still sets these."""
+    return json.loads(json.dumps(dataclasses.asdict(config)))
 
 
 def run_suite(suite: Suite, trials: int, steps: int, objectives: Sequence[str] | None = None,
@@ -66,22 +73,28 @@ def run_suite(suite: Suite, trials: int, steps: int, objectives: Sequence[str] |
               progress: Callable[[str], None] | None = None, out: Path | None = None) -> dict:
     """Every chosen objective × data set over trials; written to out (JSON) after every run, so that a long
     suite stopped early keeps what it measured. Runs already in out, measured with the same steps, are kept
-    and not run again: a suite can be run in parts, or resumed."""
+    and not run again while the suite sets them as it did: a suite can be run in parts, or resumed."""
     result = {"suite": suite.name, "paper": suite.paper, "steps": steps, "full_steps": suite.full_steps,
               "trials": trials, "samples": suite.samples, "runs": {},
               "quoted": [q.__dict__ for q in suite.quoted]}
     if out and out.is_file():
         before = json.loads(out.read_text())
         if (before.get("suite"), before.get("steps")) == (suite.name, steps):
-            result["runs"] = before["runs"]
+            for key, runs in before["runs"].items():
+                objective, distribution = key.split(" · ")
+                kept = [r for r in runs if objective in suite.objectives and distribution in suite.distributions
+                        and r.get("config") == settings(suite.config(objective, distribution, r["trial"], steps))]
+                if kept:
+                    result["runs"][key] = kept
     for distribution in distributions or suite.distributions:
         for objective in objectives or suite.objectives:
             key = f"{objective} · {distribution}"
             done = result["runs"].setdefault(key, [])
-            for trial in range(len(done), trials):
+            for trial in sorted(set(range(trials)) - {r["trial"] for r in done}):
                 if progress:
                     progress(f"{key} trial {trial}")
                 done.append(one_run(suite, objective, distribution, trial, steps))
+                done.sort(key=lambda r: r["trial"])
                 if out:  # after every run, whole: a stopped suite resumes from here
                     with atomic_write(out) as tmp:
                         tmp.write_text(json.dumps(result) + "\n")
@@ -121,11 +134,19 @@ def table(result: dict) -> str:
                     f"{_undefined(runs)} | "
                     f"{_cell(*summary(runs, 'w1'), '.3f')} | {len(runs)} |")
     for q in result["quoted"]:
-        quality = "–" if q["high_quality"] is None else f"{100 * q['high_quality']:.1f}%"
-        kl = "–" if q["reverse_kl"] is None else f"{q['reverse_kl']:.2f}"
-        rows.append(f"| {q['objective']} (quoted: {q['source']}) | {q['distribution']} | {q['modes']:g} | "
-                    f"{quality} | {kl} | – | – |")
+        quality = quoted_cell(q, "high_quality", 100, ".1f", "%")
+        rows.append(f"| {q['objective']} (quoted: {q['source']}) | {q['distribution']} | "
+                    f"{quoted_cell(q, 'modes', 1, '.1f')} | {quality} | {quoted_cell(q, 'reverse_kl', 1, '.2f')} | "
+                    f"– | – |")
     return "\n".join(rows)
+
+
+def quoted_cell(quoted: dict, key: str, scale: float, fmt: str, unit: str = "") -> str:
+    """A paper's number with its standard error where it gives one ("–" where it gives no number)."""
+    value, error = quoted.get(key), quoted.get(f"{key}_se")
+    if value is None:
+        return "–"
+    return f"{scale * value:{fmt}}" + ("" if error is None else f" ± {scale * error:{fmt}}") + unit
 
 
 def mode_centers(distribution: str) -> np.ndarray | None:
@@ -181,17 +202,18 @@ def figure(result: dict, path: Path | None = None):
 
 
 def strip_keys(result: dict) -> list[str]:
-    """The runs whose snapshots the figure shows: per data set the GAN and the objective that captured the
-    most modes (the first two objectives where modes are not counted)."""
+    """The runs whose snapshots the figure shows: per data set the source's plain GAN and the objective that
+    captured the most modes (the first two objectives where modes are not counted)."""
+    baseline = f"{SUITES[result['suite']].baseline} · " if result.get("suite") in SUITES else "gan · "
     by_data: dict[str, list[str]] = {}
     for key in result["runs"]:
         by_data.setdefault(key.split(" · ")[1], []).append(key)
     chosen = []
     for keys in by_data.values():
-        others = [k for k in keys if not k.startswith("gan · ")]
+        others = [k for k in keys if not k.startswith(baseline)]
         best = max(others, key=lambda k: np.nan_to_num(summary(result["runs"][k], "modes")[0], nan=-1),
                    default=None)
-        chosen += [k for k in keys if k.startswith("gan · ")][:1] + ([best] if best else [])
+        chosen += [k for k in keys if k.startswith(baseline)][:1] + ([best] if best else [])
     return chosen[:6]
 
 

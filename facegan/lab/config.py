@@ -6,10 +6,14 @@ import math
 from dataclasses import dataclass, field
 
 from ..optim import OPTIMIZERS
-from .nets import INITS
+from .nets import ACTIVATIONS, INITS
 from .targets import BENCH_DISTRIBUTIONS, DISTRIBUTIONS, LabError, target
 
 NOISES = ("gaussian", "uniform")
+# How a round updates the nets: alternate (D's steps, then G's, each on fresh batches: most papers, GAN Lab) or joint
+# (one D and one G update from one batch, both gradients at the same parameters: ALI's algorithm, which PacGAN's
+# code trains with, and the Unrolled GAN notebook's simultaneous ops).
+UPDATES = ("alternate", "joint")
 SUBSTEPS = ("d_real", "d_fake", "d_update", "g_forward", "g_update")  # one round, as the model graph shows it
 MAX_STEPS = 20_000
 # Every numeric setting's range (whole numbers where the ends are ints): the engine's check, the tab's fields and
@@ -22,7 +26,8 @@ LIMITS = {"g_width": (1, 512), "g_depth": (1, 6), "d_width": (1, 512), "d_depth"
           "gp_lambda": (0.0, 1000.0), "g_steps": (0, 10), "beta1_d": (0.0, 0.999), "beta2_d": (0.0, 0.9999),
           "noise_dim": (1, 256),
           # the literature's nets and fixes
-          "d_maxout": (1, 8), "pack": (1, 8), "unroll": (0, 10), "r1_gamma": (0.0, 1000.0)}
+          "d_maxout": (1, 8), "pack": (1, 8), "unroll": (0, 10), "r1_gamma": (0.0, 1000.0), "d_scale": (0.01, 100.0),
+          "init_gain": (0.01, 10.0)}
 # D's optimiser settings, which follow G's unless set apart (GAN Lab sets each net's).
 PER_NET = {"optimizer_d": "optimizer", "beta1_d": "beta1", "beta2_d": "beta2"}
 
@@ -104,6 +109,10 @@ class LabConfig:
     pack: int = 1  # PacGAN: D sees this many samples concatenated (batch: packed samples)
     unroll: int = 0  # Unrolled GAN: G's loss through D after this many more Adam steps of D
     r1_gamma: float = 1.0  # the R1 objective's penalty weight γ (the loss adds γ/2 · R1)
+    activation: str = "relu"  # both nets' (maxout units aside)
+    d_scale: float = 1.0  # D divides its input by this (the Unrolled GAN paper's 4)
+    init_gain: float = 1.0  # the orthogonal initialisation's gain
+    update: str = "alternate"  # see UPDATES
 
     def __post_init__(self) -> None:
         """Strokes as tuples, however they came (JSON gives lists), so that equal settings compare equal;
@@ -129,7 +138,8 @@ class LabConfig:
         """Every setting in range, or one LabError naming it."""
         for name, choices in (("distribution", DISTRIBUTIONS + BENCH_DISTRIBUTIONS), ("objective", tuple(OBJECTIVES)),
                               ("noise", NOISES), ("optimizer", OPTIMIZERS), ("optimizer_d", OPTIMIZERS),
-                              ("init", INITS), ("g_batchnorm", (False, True))):
+                              ("init", INITS), ("g_batchnorm", (False, True)), ("activation", tuple(ACTIVATIONS)),
+                              ("update", UPDATES)):
             if getattr(self, name) not in choices:
                 raise LabError(f"unknown {name} {getattr(self, name)!r}: choose one of {', '.join(map(str, choices))}")
         for name, (low, high) in LIMITS.items():
@@ -142,8 +152,10 @@ class LabConfig:
             target(self.distribution, self.strokes)
         if self.pack not in (1, 2, 4, 8):  # the 512 evaluation points pack evenly
             raise LabError(f"pack must be 1, 2, 4 or 8, not {self.pack!r}")
-        if self.unroll and self.optimizer != "adam":
+        if self.unroll and self.optimizer_d != "adam":
             raise LabError("unrolling follows D's Adam updates: choose the adam optimizer")
+        if self.update == "joint" and (self.d_steps, self.g_steps) != (1, 1):
+            raise LabError("a joint update makes one D and one G step a round: set d_steps and g_steps to 1")
         return self
 
 

@@ -78,12 +78,13 @@ class LabRun:
     def __init__(self, config: LabConfig) -> None:
         self.config = config.check()
         self.objective = OBJECTIVES[config.objective]
-        self.target = target(config.distribution, config.strokes)
+        self.target = target(config.distribution, config.strokes, config.seed)
         gen = self.gen = torch.Generator().manual_seed(config.seed)
-        self.G = seeded_init(mlp(config.noise_dim, 2, config.g_width, config.g_depth, config.g_batchnorm), gen,
-                             config.init)
-        self.D = seeded_init(mlp(2 * config.pack, 1, config.d_width, config.d_depth, pieces=config.d_maxout), gen,
-                             config.init)
+        self.G = seeded_init(mlp(config.noise_dim, 2, config.g_width, config.g_depth, config.g_batchnorm,
+                                 activation=config.activation), gen, config.init, config.init_gain)
+        self.D = seeded_init(mlp(2 * config.pack, 1, config.d_width, config.d_depth, pieces=config.d_maxout,
+                                 activation=config.activation, input_scale=config.d_scale), gen, config.init,
+                             config.init_gain)
         if self.objective.spectral:
             with torch.random.fork_rng():  # the power iteration's first vector, from the run's seed
                 torch.manual_seed(config.seed)
@@ -119,26 +120,41 @@ class LabRun:
         self.rounds += 1
 
     def advance(self, steps: int, until: float | None = None) -> int:
-        """Up to `steps` rounds of d_steps discriminator updates and g_steps generator updates, stopping at the
-        run's steps, at time.monotonic() `until`, or when the run diverges. Returns the rounds done."""
+        """Up to `steps` rounds of d_steps discriminator updates and g_steps generator updates (or one joint
+        update), stopping at the run's steps, at time.monotonic() `until`, or when the run diverges. Returns the
+        rounds done."""
         done = 0
         with one_thread():
             while done < steps and not self.done and not self.diverged:
                 if until is not None and time.monotonic() >= until:
                     break
-                for _ in range(self.config.d_steps):
-                    self._d_step()
-                for _ in range(self.config.g_steps):
-                    self._g_step()
+                if self.config.update == "joint":
+                    self._joint_step()
+                else:
+                    for _ in range(self.config.d_steps):
+                        self._d_step()
+                    for _ in range(self.config.g_steps):
+                        self._g_step()
                 done += 1
                 self.rounds += 1
         return done
 
-    def _d_step(self) -> None:
-        c, o, n, m = self.config, self.objective, self.config.batch, self.config.pack
-        real = pack(self.target.sample(n * m, self.gen), m)
-        with torch.no_grad():
-            fake = pack(self.G(self.noise(n * m)), m)
+    def _real(self) -> torch.Tensor:
+        """A batch of packed real samples."""
+        return pack(self.target.sample(self.config.batch * self.config.pack, self.gen), self.config.pack)
+
+    def _fake(self) -> torch.Tensor:
+        """A batch of packed generated samples. With BatchNorm, G runs once per place in the pack, as PacGAN's
+        code runs it on each of its m noise batches, so each normalises over the batch's own samples."""
+        n, m = self.config.batch, self.config.pack
+        z = self.noise(n * m)
+        if self.config.g_batchnorm and m > 1:
+            return torch.cat([self.G(part) for part in z.view(m, n, -1)], 1)
+        return pack(self.G(z), m)
+
+    def _d_loss(self, real: torch.Tensor, fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """D's loss on a real and a generated batch, with the objective's penalties; and D's scores, real first."""
+        c, o, n = self.config, self.objective, self.config.batch
         scores = self.D(torch.cat([real, fake]))
         loss = discriminator_loss(o.loss, scores[:n], scores[n:])
         if o.penalty:
@@ -146,25 +162,57 @@ class LabRun:
             loss = loss + c.gp_lambda * gradient_penalty(self.D, real, fake, alpha)
         if o.r1:
             loss = loss + c.r1_gamma / 2 * r1_penalty(self.D, real)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
+        return loss, scores
+
+    def _g_loss(self, fake: torch.Tensor, real: torch.Tensor | None = None,
+                scores: torch.Tensor | None = None) -> torch.Tensor:
+        """G's loss on a generated batch: through D's scores of it (computed here unless given), or with
+        unrolling, the Unrolled GAN's surrogate on it and a real batch (drawn here unless given)."""
+        c, o = self.config, self.objective
+        if c.unroll:
+            real = self._real() if real is None else real
+            return unrolled_generator_loss(self.D, o.loss, real, fake, c.unroll, self.opt_d)
+        return generator_loss(o.loss, self.D(fake) if scores is None else scores, o.saturating)
+
+    def _d_update(self, loss: torch.Tensor) -> None:
         self.opt_d.step()
-        if o.clip:
-            clip_weights(self.D, c.clip)
+        if self.objective.clip:
+            clip_weights(self.D, self.config.clip)
         self.loss_d, self.d_updates = loss.item(), self.d_updates + 1
 
-    def _g_step(self) -> None:
-        c, n, m = self.config, self.config.batch, self.config.pack
-        fake = pack(self.G(self.noise(n * m)), m)
-        if c.unroll:
-            real = pack(self.target.sample(n * m, self.gen), m)
-            loss = unrolled_generator_loss(self.D, self.objective.loss, real, fake, c.unroll, self.opt_d)
-        else:
-            loss = generator_loss(self.objective.loss, self.D(fake), self.objective.saturating)
-        self.opt_g.zero_grad(set_to_none=True)
-        loss.backward(inputs=self.g_params)  # through D, but no gradients for D's own weights
+    def _g_update(self, loss: torch.Tensor) -> None:
         self.opt_g.step()
         self.loss_g, self.step = loss.item(), self.step + 1
+
+    def _d_step(self) -> None:
+        real = self._real()
+        with torch.no_grad():
+            fake = self._fake()
+        loss, _ = self._d_loss(real, fake)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self._d_update(loss)
+
+    def _g_step(self) -> None:
+        loss = self._g_loss(self._fake())
+        self.opt_g.zero_grad(set_to_none=True)
+        loss.backward(inputs=self.g_params)  # through D, but no gradients for D's own weights
+        self._g_update(loss)
+
+    def _joint_step(self) -> None:
+        """One D and one G update from one batch, both gradients taken at the nets as they stand (ALI's
+        algorithm, which PacGAN's code trains with; the Unrolled GAN notebook's ops run together): G forwards
+        once, and D scores the real and generated samples once for both losses."""
+        real, fake = self._real(), self._fake()
+        loss_d, scores = self._d_loss(real, fake)
+        loss_g = self._g_loss(fake, real, scores[self.config.batch:])
+        d_params = [p for group in self.opt_d.param_groups for p in group["params"]]
+        d_grads = torch.autograd.grad(loss_d, d_params, retain_graph=True)
+        g_grads = torch.autograd.grad(loss_g, self.g_params)
+        for p, grad in zip(d_params + self.g_params, d_grads + g_grads, strict=True):
+            p.grad = grad
+        self._d_update(loss_d)
+        self._g_update(loss_g)
 
     @property
     def done(self) -> bool:

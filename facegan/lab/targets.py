@@ -10,9 +10,11 @@ import torch
 
 DISTRIBUTIONS = ("ring", "grid", "gaussian", "moons", "spiral", "swissroll", "drawn")
 # The published benchmarks' data, in their papers' own units (beyond the tab's view): the benchmark suites'.
-BENCH_DISTRIBUTIONS = ("pacgan-ring", "pacgan-grid", "unrolled-ring", "toy-8gaussians", "toy-25gaussians",
-                       "toy-swissroll")
-FIXED_SET, FIXED_SET_SEED = 100_000, 2**41  # PacGAN's and WGAN-GP's fixed training sets, drawn once
+BENCH_DISTRIBUTIONS = ("pacgan-ring", "pacgan-grid", "unrolled-ring", "notebook-ring", "toy-8gaussians",
+                       "toy-25gaussians", "toy-swissroll")
+# PacGAN's and WGAN-GP's fixed training sets: 100,000 points drawn anew for every run (their code seeds nothing),
+# here from FIXED_SET_SEED + the run's seed
+FIXED_SET, FIXED_SET_SEED = 100_000, 2**41
 VIEW = 1.5  # the picture shows [-VIEW, VIEW]²; the preset distributions' modes and curves lie within [-1.1, 1.1]²
 MAX_DRAWN_POINTS = 10_000
 
@@ -30,6 +32,7 @@ class Target:
     sample: Callable[[int, torch.Generator], torch.Tensor]
     centers: torch.Tensor | None = None
     sigma: float = 0.0
+    training_set: torch.Tensor | None = None  # the fixed set batches are drawn from, where there is one
 
 
 def _mixture(name: str, centers: torch.Tensor, sigma: float) -> Target:
@@ -75,14 +78,30 @@ def _ring(radius: float = 1.0) -> torch.Tensor:
     return radius * torch.stack([torch.cos(angles), torch.sin(angles)], 1)
 
 
-def _fixed(target: Target) -> Target:
-    """Batches drawn uniformly from one fixed training set of FIXED_SET points, as in PacGAN's and WGAN-GP's
-    code (which walk through it in shuffled order)."""
-    points = target.sample(FIXED_SET, torch.Generator().manual_seed(FIXED_SET_SEED))
+def _notebook_ring() -> Target:
+    """The Unrolled GAN notebook's `sample_mog`: 8 components at r·(sin θ, cos θ), θ = linspace(0, 2π, 8), σ 0.01,
+    radius 1. Its first and last angles are the same place, so the data has 7 modes, the one at (0, 1) twice as
+    heavy as the others; the modes counted are those 7."""
+    angles = torch.linspace(0, 2 * math.pi, 8, dtype=torch.float64)
+    components = torch.stack([torch.sin(angles), torch.cos(angles)], 1).float()
+    mixture = _mixture("notebook-ring", components, 0.01)
+    return Target(mixture.name, mixture.sample, components[:7], mixture.sigma)
+
+
+def _fixed(target: Target, seed: int, balanced: bool = False) -> Target:
+    """Batches drawn uniformly from one training set of FIXED_SET points, the run's own (as in PacGAN's and
+    WGAN-GP's code, which walk through it in shuffled order): drawn from the mixture, or with balanced, exactly
+    FIXED_SET / K points around each of its K modes (gan_toy.py's 25 Gaussians)."""
+    gen = torch.Generator().manual_seed(FIXED_SET_SEED + seed)
+    if balanced:
+        points = target.centers.repeat(FIXED_SET // len(target.centers), 1)
+        points = points + target.sigma * torch.randn(points.shape, generator=gen)
+    else:
+        points = target.sample(FIXED_SET, gen)
 
     def sample(n: int, gen: torch.Generator) -> torch.Tensor:
         return points[torch.randint(FIXED_SET, (n,), generator=gen)]
-    return Target(target.name, sample, target.centers, target.sigma)
+    return Target(target.name, sample, target.centers, target.sigma, points)
 
 
 def _toy_swissroll(u: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
@@ -123,8 +142,8 @@ def _drawn(strokes: Sequence[Sequence[Sequence[float]]]) -> Target:
     return Target("drawn", sample)
 
 
-def target(name: str, strokes: Sequence = ()) -> Target:
-    """The distribution called name; "drawn" samples along strokes."""
+def target(name: str, strokes: Sequence = (), seed: int = 0) -> Target:
+    """The distribution called name; "drawn" samples along strokes; a fixed training set is the one of seed."""
     grid, wide = torch.linspace(-1, 1, 5), torch.linspace(-4, 4, 5)
     makers = {
         "ring": lambda: _mixture("ring", _ring(), 0.05),
@@ -135,14 +154,15 @@ def target(name: str, strokes: Sequence = ()) -> Target:
         "swissroll": lambda: _curve("swissroll", _swissroll, 0.02),
         "drawn": lambda: _drawn(strokes),
         # PacGAN (Lin et al. 2018): fjxmlzn/PacGAN's 2DRing and 2DGrid configs
-        "pacgan-ring": lambda: _fixed(_mixture("pacgan-ring", _ring(), 0.01)),
-        "pacgan-grid": lambda: _fixed(_mixture("pacgan-grid", torch.cartesian_prod(wide, wide), 0.05)),
-        # Unrolled GAN (Metz et al. 2017): radius 2, σ 0.02, the modes at 2πi/8
+        "pacgan-ring": lambda: _fixed(_mixture("pacgan-ring", _ring(), 0.01), seed),
+        "pacgan-grid": lambda: _fixed(_mixture("pacgan-grid", torch.cartesian_prod(wide, wide), 0.05), seed),
+        # Unrolled GAN (Metz et al. 2017): the paper's radius 2, σ 0.02, the modes at 2πi/8; the notebook's ring
         "unrolled-ring": lambda: _mixture("unrolled-ring", _ring(2.0), 0.02),
+        "notebook-ring": _notebook_ring,
         # WGAN-GP's gan_toy.py: 8 Gaussians (scale 2, σ 0.02) / 1.414; 25 Gaussians (2·{−2…2}², σ 0.05) / 2.828
         "toy-8gaussians": lambda: _mixture("toy-8gaussians", _ring(2.0) / 1.414, 0.02 / 1.414),
         "toy-25gaussians": lambda: _fixed(_mixture("toy-25gaussians", torch.cartesian_prod(wide, wide) / 2.828,
-                                                   0.05 / 2.828)),
+                                                   0.05 / 2.828), seed, balanced=True),
         "toy-swissroll": lambda: Target("toy-swissroll", lambda n, gen: _toy_swissroll(torch.rand(n, generator=gen),
                                                                                        gen)),
     }

@@ -272,6 +272,10 @@ penalty on random mixes of real and generated faces instead of clipping:
     "lab.pack": "PacGAN packing m",
     "lab.unroll": "Unrolled D steps k",
     "lab.r1_gamma": "R1 weight γ",
+    "lab.activation": "Activation of both nets",
+    "lab.d_scale": "D divides its input by",
+    "lab.init_gain": "Orthogonal initialisation's gain",
+    "lab.update": "Update: alternate (D's steps, then G's) or joint (both from one batch)",
     "lab.net_g": "**Generator G**",
     "lab.net_d": "**Discriminator D**",
     "lab.g_steps": "G steps per round",
@@ -335,22 +339,25 @@ penalty on random mixes of real and generated faces instead of clipping:
     "lab.obj.pacgan4": "PacGAN4 (D sees 4 samples at once)",
     "lab.obj.unrolled": "Unrolled GAN (G looks 5 D steps ahead)",
     "lab.lit.intro": "### Claim c on the literature's settings\nThe published 2-D mode-collapse benchmarks, each "
-                     "trained as its paper's code sets it (data, nets, optimiser, batch) and counted as the paper "
+                     "trained as its source sets it (data, nets, initialisation, optimisers, update order, batch; "
+                     "docs/lab.md has every setting beside its source's) and counted as PacGAN's code "
                      "counts: a sample is of high quality within 3σ of a mode, a mode is captured when one "
                      "high-quality sample lies nearest to it, and the reverse KL compares the samples per mode with "
                      "an even share. Measured beforehand with `python -m facegan.lab bench` on a CPU, over a stated "
-                     "fraction of each paper's schedule; the papers' own rows are marked as quoted.",
+                     "fraction of each paper's schedule; a paper's own rows, with their standard errors, are marked "
+                     "as quoted, and only beside their own setting.",
     "lab.lit.suite": "Benchmark",
     "lab.lit.suite.pacgan": "PacGAN (ring σ 0.01, 5×5 grid)",
-    "lab.lit.suite.unrolled": "Unrolled GAN (ring of radius 2)",
+    "lab.lit.suite.unrolled": "Unrolled GAN paper (ring of radius 2)",
+    "lab.lit.suite.unrolled-notebook": "Unrolled GAN notebook (its 7-mode ring)",
     "lab.lit.suite.gan_toy": "WGAN-GP's toy data (3×512 nets)",
     "lab.lit.suite.tutorial": "The Lab's ring and grid, face recipes",
     "lab.lit.show": "Show the measured results",
     "lab.lit.setting": "**{paper}**: {steps:,} generator steps per run ({share:.1%} of the full schedule), "
                        "{trials} trials each.",
-    "lab.lit.row": "On **{data}**: the GAN captured **{gan:.1f}** of {total} modes ({gan_q:.0%} of samples of high "
+    "lab.lit.row": "On **{data}**: the {baseline} captured **{gan:.1f}** of {total} modes ({gan_q:.0%} of samples of high "
                    "quality); the most were captured by **{best}**: **{best_modes:.1f}** ({best_q:.0%}).",
-    "lab.lit.quoted": "Quoted from {source}: the GAN captured {modes:g} of {total}.",
+    "lab.lit.quoted": "Quoted from {source}: the {baseline} captured {modes} of {total}.",
     "msg.lab_lit_missing": "No measured results for the {suite} suite yet: run `python -m facegan.lab bench "
                            "--suite {suite}`.",
     # Your photo
@@ -600,6 +607,10 @@ ZH: dict[str, str] = {
     "lab.pack": "PacGAN 打包数 m",
     "lab.unroll": "展开的 D 步数 k",
     "lab.r1_gamma": "R1 权重 γ",
+    "lab.activation": "两个网络的激活函数",
+    "lab.d_scale": "D 将输入除以",
+    "lab.init_gain": "正交初始化的增益",
+    "lab.update": "更新方式：交替（先 D 的步，再 G 的步）或联合（两者用同一批数据）",
     "lab.net_g": "**生成器 G**",
     "lab.net_d": "**判别器 D**",
     "lab.g_steps": "每轮 G 的步数",
@@ -655,20 +666,23 @@ ZH: dict[str, str] = {
     "lab.obj.pacgan2": "PacGAN2（判别器一次看 2 个样本）",
     "lab.obj.pacgan4": "PacGAN4（判别器一次看 4 个样本）",
     "lab.obj.unrolled": "展开 GAN（生成器向前看 5 步判别器）",
-    "lab.lit.intro": "### 文献设置下的论断 c\n已发表的二维模式崩溃基准，每个都按其论文代码的设置训练（数据、网络、"
-                     "优化器、批大小），并按论文的方式计数：落在某个模式 3σ 以内的样本为高质量样本；若至少有一个高质量"
+    "lab.lit.intro": "### 文献设置下的论断 c\n已发表的二维模式崩溃基准，每个都按其出处的设置训练（数据、网络、"
+                     "初始化、优化器、更新顺序、批大小；docs/lab.md 列出每项设置及其出处），并按 PacGAN 代码的方式计数："
+                     "落在某个模式 3σ 以内的样本为高质量样本；若至少有一个高质量"
                      "样本以某模式为最近模式，则该模式被捕获；反向 KL 比较每个模式的样本数与均匀分配。结果事先在 CPU 上"
-                     "用 `python -m facegan.lab bench` 测得，训练步数为各论文计划中注明的一部分；论文自己的数据行标为引用。",
+                     "用 `python -m facegan.lab bench` 测得，训练步数为各论文计划中注明的一部分；论文自己的数据行连同其标准误"
+                     "标为引用，且只放在其自身的设置旁。",
     "lab.lit.suite": "基准",
     "lab.lit.suite.pacgan": "PacGAN（σ 0.01 的环，5×5 网格）",
-    "lab.lit.suite.unrolled": "展开 GAN（半径为 2 的环）",
+    "lab.lit.suite.unrolled": "展开 GAN 论文（半径为 2 的环）",
+    "lab.lit.suite.unrolled-notebook": "展开 GAN 笔记本（其 7 个模式的环）",
     "lab.lit.suite.gan_toy": "WGAN-GP 的玩具数据（3×512 网络）",
     "lab.lit.suite.tutorial": "实验室的环与网格，人脸模型的配方",
     "lab.lit.show": "显示测得的结果",
     "lab.lit.setting": "**{paper}**：每次训练 {steps:,} 个生成器步（完整计划的 {share:.1%}），每项 {trials} 次试验。",
-    "lab.lit.row": "在 **{data}** 上：GAN 捕获了 {total} 个模式中的 **{gan:.1f}** 个（高质量样本占 {gan_q:.0%}）；"
+    "lab.lit.row": "在 **{data}** 上：{baseline} 捕获了 {total} 个模式中的 **{gan:.1f}** 个（高质量样本占 {gan_q:.0%}）；"
                    "捕获最多的是 **{best}**：**{best_modes:.1f}** 个（{best_q:.0%}）。",
-    "lab.lit.quoted": "引自 {source}：GAN 捕获了 {total} 个模式中的 {modes:g} 个。",
+    "lab.lit.quoted": "引自 {source}：{baseline} 捕获了 {total} 个模式中的 {modes} 个。",
     "msg.lab_lit_missing": "{suite} 基准尚无测得的结果：请运行 `python -m facegan.lab bench --suite {suite}`。",
     # Your photo
     "tab.photo": "你的照片",

@@ -15,7 +15,8 @@ import gradio as gr
 from .. import lab
 from ..lab import saved
 from ..lab import view as labview
-from ..lab.nets import INITS
+from ..lab.config import UPDATES
+from ..lab.nets import ACTIVATIONS, INITS
 from . import lab_literature
 from .common import seed_box, slider
 from .i18n import phrase, t
@@ -25,7 +26,8 @@ SKETCH_PX = 256
 # Long events (runs, claims) share two slots; quick ones (a reset, one step) have their own, so that a new
 # visitor's first picture never waits behind two streaming runs. Neither group holds the face tabs.
 LONG, QUICK = dict(concurrency_id="lab", concurrency_limit=2), dict(concurrency_id="lab-quick", concurrency_limit=4)
-CHOICES = {"optimizer": lab.OPTIMIZERS, "optimizer_d": lab.OPTIMIZERS, "init": INITS}  # settings chosen by name
+CHOICES = {"optimizer": lab.OPTIMIZERS, "optimizer_d": lab.OPTIMIZERS, "init": INITS,  # settings chosen by name
+           "activation": tuple(ACTIVATIONS), "update": UPDATES}
 
 
 # --- layout ---------------------------------------------------------------------------------------

@@ -32,10 +32,12 @@ def results(folder: Path | None, suite: str) -> tuple[dict, Image.Image] | None:
 
 
 def reading(result: dict, lang: str) -> str:
-    """The measured result in sentences: the setting, then per data set the GAN's modes beside the objective
-    that captured the most (high quality breaking ties), and the paper's own GAN row where it has one."""
+    """The measured result in sentences: the setting, then per data set the source's plain GAN's modes beside the
+    objective that captured the most (high quality breaking ties), and the paper's own row for it where it has one."""
     lines = [text("lab.lit.setting", lang, paper=text(f"lab.lit.suite.{result['suite']}", lang), steps=result["steps"],
                   share=result["steps"] / result["full_steps"], trials=result["trials"])]
+    baseline = SUITES[result["suite"]].baseline
+    name = text(f"lab.obj.{baseline}", lang)
     by_data: dict[str, dict[str, list]] = {}
     for key, runs in result["runs"].items():
         objective, distribution = key.split(" · ")
@@ -46,13 +48,14 @@ def reading(result: dict, lang: str) -> str:
             continue
         mean = {o: (bench.summary(r, "modes")[0], bench.summary(r, "high_quality")[0]) for o, r in objectives.items()}
         best = max(mean, key=lambda o: tuple(-math.inf if math.isnan(v) else v for v in mean[o]))
-        gan = mean.get("gan", (math.nan, math.nan))
-        lines.append(text("lab.lit.row", lang, data=distribution, total=len(centers), gan=gan[0], gan_q=gan[1],
-                          best=text(f"lab.obj.{best}", lang), best_modes=mean[best][0], best_q=mean[best][1]))
-        quoted = [q for q in result["quoted"] if q["objective"] == "gan" and q["distribution"] == distribution]
+        gan = mean.get(baseline, (math.nan, math.nan))
+        lines.append(text("lab.lit.row", lang, data=distribution, total=len(centers), baseline=name, gan=gan[0],
+                          gan_q=gan[1], best=text(f"lab.obj.{best}", lang), best_modes=mean[best][0],
+                          best_q=mean[best][1]))
+        quoted = [q for q in result["quoted"] if q["objective"] == baseline and q["distribution"] == distribution]
         if quoted:
-            lines.append(text("lab.lit.quoted", lang, source=quoted[0]["source"], modes=quoted[0]["modes"],
-                              total=len(centers)))
+            lines.append(text("lab.lit.quoted", lang, source=quoted[0]["source"], baseline=name,
+                              modes=bench.quoted_cell(quoted[0], "modes", 1, ".1f"), total=len(centers)))
     return "\n\n".join(lines)
 
 
