@@ -60,7 +60,9 @@ def _kl_bits(p: np.ndarray, q: np.ndarray) -> float:
 
 
 def mode_coverage(points: np.ndarray, centers: np.ndarray, sigma: float) -> tuple[int, float]:
-    """(modes covered, high-quality share) as in the Unrolled GAN, VEEGAN and PacGAN papers.
+    """(modes covered, high-quality share) by the Lab's own rule, stricter than the papers' code (which counts a
+    mode captured with one high-quality sample: `literature_metrics`), so that a generator spread thinly over
+    the plane does not cover every mode with stray samples.
 
     A sample is high quality when it lies within 3σ of some mode; a mode is covered when at least
     COVERED_SHARE of its fair share (N/K) of samples lies within 3σ of it.
@@ -79,8 +81,8 @@ def mode_histogram(points: np.ndarray, centers: np.ndarray, sigma: float, thresh
 
 
 def literature_metrics(points: np.ndarray, centers: np.ndarray, sigma: float) -> dict:
-    """The PacGAN and VEEGAN papers' numbers from the histogram of high-quality samples per mode: modes
-    captured (at least one sample; PacGAN's code, and VEEGAN's rule), the high-quality share, and the reverse
+    """The PacGAN paper's numbers from the histogram of high-quality samples per mode, as its code's
+    `MetricLogger` computes them: modes captured (at least one sample), the high-quality share, and the reverse
     KL, KL(histogram ‖ uniform) = log K − H(histogram), nan when no sample is of high quality."""
     counts = mode_histogram(points, centers, sigma)
     share = counts / max(counts.sum(), 1)

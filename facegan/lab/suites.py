@@ -168,7 +168,7 @@ UNROLLED_SOURCES = (
            "a round: one D step, then one G step"),
     Source("batch", "not given", "–", "512, the notebook's"),
     Source("schedule", "figure 1 to step 25,000", "figure 1", "25,000 rounds (a round is two of the paper's steps)"),
-    Source("numbers", "none: figures only (VEEGAN's and PacGAN's tables quote their own rings)", "–",
+    Source("numbers", "none: figures only (VEEGAN's table measures an Unrolled GAN on its own ring)", "–",
            "no quoted row"),
     _FIXES_NOTE,
 )
