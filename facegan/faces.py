@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 import warnings
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -98,12 +98,18 @@ def read_photo(source: str | Path | bytes | Image.Image, max_side: int = MAX_SID
     return image
 
 
-@cache
+_cascades = threading.local()
+
+
 def cascade(name: str):
-    """One of OpenCV's bundled Haar cascades, loaded once."""
+    """One of OpenCV's bundled Haar cascades, loaded once per thread: detectMultiScale is not documented as
+    re-entrant, so the studio's request threads never share one."""
     import cv2  # imported on first use: the studio starts without it
 
-    return cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    loaded = _cascades.__dict__.setdefault("by_name", {})
+    if name not in loaded:
+        loaded[name] = cv2.CascadeClassifier(cv2.data.haarcascades + name)
+    return loaded[name]
 
 
 def eyes_from_box(box: tuple[float, float, float, float]) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -93,13 +93,25 @@ def clip_weights(critic: nn.Module, clip: float) -> None:
     torch._foreach_clamp_max_(params, clip)
 
 
-def spectral_normalize(net: nn.Module) -> nn.Module:
+def spectral_normalize(net: nn.Module, generator: torch.Generator | None = None) -> nn.Module:
     """Miyato et al.'s (2018) spectral normalisation on every linear and convolutional layer of net: each
     weight divided by its largest singular value (one power iteration per forward in training), so that
-    every layer, and with 1-Lipschitz activations the whole net, is at most 1-Lipschitz."""
+    every layer, and with 1-Lipschitz activations the whole net, is at most 1-Lipschitz.
+
+    With a generator, each layer's starting singular vectors are drawn from it, in PyTorch's order, and refined
+    as PyTorch refines them (15 power iterations, and one more as registering the parametrisation runs it):
+    PyTorch draws them from the process-wide stream, which a studio's concurrent runs share, so a run would
+    not be determined by its own seed."""
     for layer in list(net.modules()):
         if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             nn.utils.parametrizations.spectral_norm(layer)
+            if generator is not None:
+                norm, weight = layer.parametrizations.weight[0], layer.parametrizations.weight.original
+                matrix = norm._reshape_weight_to_matrix(weight)
+                with torch.no_grad():
+                    for vector in (norm._u, norm._v):
+                        vector.copy_(F.normalize(torch.randn(len(vector), generator=generator), dim=0, eps=norm.eps))
+                    norm._power_method(matrix, 16)
     return net
 
 

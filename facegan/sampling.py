@@ -82,6 +82,13 @@ def render(generator: Generator, z: torch.Tensor, fast: bool = True) -> torch.Te
         return to_uint8(generator(z.to(device)).float())
 
 
+def render_together(generator: Generator, zs: list[torch.Tensor]) -> list[torch.Tensor]:
+    """`render` of several callers' latents in one forward pass, cut back into each caller's faces. In eval mode
+    every face depends on its own z alone, so each caller gets what rendering alone gives."""
+    faces = render(generator, torch.cat(zs))
+    return list(faces.split([len(z) for z in zs]))
+
+
 def to_uint8(images: torch.Tensor) -> torch.Tensor:
     """[-1, 1] floats → uint8 in [0, 255], rounded to the nearest level."""
     return images.add(1).mul(127.5).add(0.5).clamp(0, 255).to(torch.uint8)

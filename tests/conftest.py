@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -50,7 +51,8 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def tiny_checkpoints(tmp_path_factory) -> Path:
-    """Two small exported generators, their training record, one corrupt file and the age/gender judge."""
+    """Two small exported generators, their training record, one corrupt file, the age/gender judge and the Lab's
+    presets and measured suites (all that the studio reads from its checkpoints folder)."""
     import json
 
     from facegan.export import export_generator
@@ -73,13 +75,12 @@ def tiny_checkpoints(tmp_path_factory) -> Path:
     (folder / "broken.safetensors").write_bytes(b"\x00" * 64)
     add_directions(folder / "dcgan.safetensors")  # wgan has none: the Edit tab must say so
     add_judge(folder)
+    shutil.copytree(Path(__file__).resolve().parents[1] / "checkpoints" / "lab", folder / "lab")
     return folder
 
 
 def add_judge(folder: Path) -> None:
     """The shipped age/gender judge, where the studio looks for it: in its checkpoints folder."""
-    import shutil
-
     from facegan.attributes import IN_CHECKPOINTS
 
     (folder / IN_CHECKPOINTS).parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from facegan import losses
-from facegan.losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
+from facegan.losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty, spectral_normalize
 
 
 def test_dcgan_losses_are_bce_on_sigmoid():
@@ -139,3 +139,21 @@ def test_unrolled_generator_loss_matches_a_second_implementation(steps):
         fake_only = torch.autograd.grad(-F.softplus(torch.func.functional_call(critic, params, (points,))).mean(),
                                         points)[0]
         assert not torch.allclose(grad, fake_only, rtol=1e-3)
+
+
+def test_spectral_normalization_starts_from_the_given_generator_as_pytorch_would_from_the_seed():
+    def critic() -> torch.nn.Module:
+        torch.manual_seed(7)
+        return torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
+
+    own = spectral_normalize(critic(), torch.Generator().manual_seed(3))
+    again = critic()
+    torch.manual_seed(99)  # a different process-wide stream changes nothing
+    again = spectral_normalize(again, torch.Generator().manual_seed(3))
+    reference = critic()
+    with torch.random.fork_rng():  # PyTorch's own start from the same seed
+        torch.manual_seed(3)
+        spectral_normalize(reference)
+    for a, b, c in zip(own.state_dict().values(), again.state_dict().values(), reference.state_dict().values(),
+                       strict=True):
+        assert torch.equal(a, b) and torch.equal(a, c)

@@ -3,6 +3,7 @@
 import json
 import re
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import gradio as gr
@@ -187,3 +188,28 @@ def test_malformed_edit_directions_are_a_notice_and_the_model_is_served_without_
     assert str(weights) in zh and "无法编辑" in zh
     off, *_, says, _ = Photo(gallery).photo_edit_start("dcgan", {"dcgan": [0.0] * 100})
     assert off["interactive"] is False and "no edit directions" in says
+
+
+def test_four_visitors_projecting_at_once_get_what_each_gets_alone(tiny_checkpoints, photo):
+    """Their crops are projected together (one batch per model), and each gets what projecting alone gives: the
+    same crop and note, the same numbers, and latents and pictures equal but for float rounding (a batch of crops
+    runs other kernels than one crop, which moves the last bits, and the Adam steps carry them to ~1e-4)."""
+    studio = Photo(Gallery([tiny_checkpoints]))
+    batches = []
+    project_together = studio._projections.run
+    studio._projections.run = lambda jobs: batches.append(len(jobs)) or project_together(jobs)
+
+    def project(_) -> tuple:
+        crop, note, row, table, latents = studio.photo_project(str(photo), "detect", STEPS)
+        numbers = [line.rsplit("|", 2)[0] for line in table.splitlines()]  # the last column is the batch's seconds
+        return np.asarray(crop), note, np.asarray(row, dtype=int), numbers, latents
+
+    alone = project(0)
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(project, range(4)))
+    for crop, note, row, numbers, latents in together:
+        assert np.array_equal(crop, alone[0]) and note == alone[1] and numbers == alone[3]
+        assert np.abs(row - alone[2]).max() <= 1
+        for name, z in latents.items():
+            assert np.abs(np.subtract(z, alone[4][name])).max() <= 1e-3
+    assert max(batches) > 1  # visitors did share a projection

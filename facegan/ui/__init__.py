@@ -33,10 +33,14 @@ from .samples import Samples, grid_face_px
 __all__ = ["MAX_SEED", "Checks", "Studio", "build", "create_app", "grid_face_px", "launch"]
 
 # Gradio marks every <img> loading="lazy": the About tab's curves and progress grids below the fold
-# would wait to be scrolled to. Turn each one eager as soon as it appears.
-EAGER_IMAGES = """<script>
+# would wait to be scrolled to. Turn each one eager as soon as it appears. And a page that is hidden (another
+# browser tab, a minimised window) pauses its Lab runs, so that nobody's CPU share goes to pictures unseen.
+PAGE_SCRIPT = """<script>
 new MutationObserver(() => document.querySelectorAll('img[loading="lazy"]').forEach(img => { img.loading = "eager"; }))
   .observe(document.documentElement, {childList: true, subtree: true});
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) document.querySelector("#lab-pause")?.click();
+});
 </script>"""
 
 
@@ -76,11 +80,12 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
 
 def launch(demo: gr.Blocks, **options) -> None:
     """Queue and launch the studio with its translations and page script (app.py, tests and benchmarks alike)."""
-    demo.queue(default_concurrency_limit=2, max_size=64).launch(i18n=LAUNCH_I18N, head=EAGER_IMAGES, **options)
+    demo.queue(default_concurrency_limit=2, max_size=64).launch(i18n=LAUNCH_I18N, head=PAGE_SCRIPT, **options)
 
 
-def create_app(checkpoints: Path, hub_repo: str | None = None) -> gr.Blocks:
-    """The studio over a checkpoint folder, plus a Hub model repo's weights when named."""
+def create_app(checkpoints: Path, hub_repo: str | None = None, runs_folder: Path = Path("runs")) -> gr.Blocks:
+    """The studio over a checkpoint folder, plus a Hub model repo's weights when named, and the training runs in
+    runs_folder."""
     folders, notices = [checkpoints], []
     if not checkpoints.is_dir():
         notices.append(phrase("notice.no_folder", path=checkpoints))

@@ -69,7 +69,11 @@ class Downloads:
     def path(self, name: str) -> Path:
         """A path for a new file called name."""
         for old in self.root.iterdir():
-            if time.time() - old.stat().st_mtime > DOWNLOAD_LIFETIME_S:
+            try:
+                stale = time.time() - old.stat().st_mtime > DOWNLOAD_LIFETIME_S
+            except FileNotFoundError:  # another visitor's request deleted it meanwhile
+                continue
+            if stale:
                 shutil.rmtree(old, ignore_errors=True)
         return Path(tempfile.mkdtemp(dir=self.root)) / name
 

@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import partial
 from pathlib import Path
 
 import torch
 
 from ..attributes import IN_CHECKPOINTS as JUDGE_FILE
+from ..sharing import Batcher
 from ..editing import Directions, directions_of
 from ..encoder import encoder_metadata
 from ..export import CheckpointError, load_generator
 from ..metrics import PRDC
 from ..models import Generator
 from ..record import progress_grids, recipe, record_paths
-from ..sampling import render
+from ..sampling import render_together
 from ..stats import plot_curves, read_metrics
 from .i18n import localized, text
 
@@ -33,10 +35,20 @@ class Entry:
     progress: list[tuple[Path, int]] = field(default_factory=list)  # fixed-noise grids and their steps
     directions: Directions | None = None  # age/gender edit directions, when `facegan.editing fit` stored them
     encoder_problem: str | None = None  # why its encoder file cannot be used (a notice says so): projected without
+    _drawn: bool = field(default=False, repr=False)  # whether `curves` has been drawn (or found undrawable)
+    _curves: Path | None = field(default=None, repr=False)
+    _curves_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
-    @cached_property
+    @property
     def curves(self) -> Path | None:
-        """A PNG of the run's metrics, drawn on first use (the About tab's), so start-up draws nothing."""
+        """A PNG of the run's metrics, drawn on first use (the About tab's), so start-up draws nothing; once,
+        however many pages ask at the same moment."""
+        with self._curves_lock:
+            if not self._drawn:
+                self._curves, self._drawn = self._draw_curves(), True
+            return self._curves
+
+    def _draw_curves(self) -> Path | None:
         if self.metrics is None or self.curves_file is None:
             return None
         try:
@@ -115,6 +127,7 @@ class Gallery:
     def __init__(self, folders: list[Path]) -> None:
         self.folders = [Path(folder) for folder in folders]
         self.models: dict[str, Entry] = {}
+        self._renderers: dict[str, Batcher] = {}  # per model: concurrent visitors' faces in one forward pass
         self.problems: list[str] = []  # in English; `notices` has them in every language
         self._problem_texts: list[Callable[[str], str]] = []  # each problem in a given language
         self._plots = Path(tempfile.mkdtemp(prefix="facegan-curves-"))
@@ -157,6 +170,7 @@ class Gallery:
         if metrics.exists():
             entry.metrics, entry.curves_file = metrics, self._plots / f"{len(self.models)}.png"
         self.models[name] = entry
+        self._renderers[name] = Batcher(partial(render_together, generator))
 
     def judge_path(self) -> Path | None:
         """The age/gender judge the Your photo tab uses: attributes/age-gender.safetensors in the first of the
@@ -170,4 +184,6 @@ class Gallery:
         return list(self.models)
 
     def render(self, name: str, z: torch.Tensor) -> torch.Tensor:
-        return render(self.models[name].generator, z)
+        """uint8 faces of the model for z (`sampling.render`), drawn together with any other visitor's faces of
+        the same model asked for meanwhile: every tab's faces come through here."""
+        return self._renderers[name](z)

@@ -30,6 +30,7 @@ from ..lab import view as labview
 from ..lab.config import SUBSTEPS
 from ..lab.surfaces import critic_surfaces
 from ..lab.timeline import Timeline
+from ..sharing import Turns
 from .common import Checks, Downloads
 from .i18n import language, text
 
@@ -93,6 +94,9 @@ class Lab:
         self.stops: dict[str, dict[threading.Event, threading.Event]] = {}
         self.stops_lock = threading.Lock()
         self.downloads = Downloads("facegan-lab-")
+        # Streaming runs train and draw a picture at a time, taking turns: each stream gets an equal share of one
+        # core however many there are, and the other core stays free for the face tabs.
+        self.turns = Turns()
 
     # --- settings ---------------------------------------------------------------------------------
     @staticmethod
@@ -159,7 +163,9 @@ class Lab:
         runs stop first."""
         self.pause(request, wait=STOP_WAIT_S)
         check = Checks(language(request))
-        return self._view(self._session(session, self.config(values, check)), check.lang)
+        session = self._session(session, self.config(values, check))
+        with session.lock:  # the page's stream may outlast the wait, and it is this run's
+            return self._view(session, check.lang)
 
     def d_step(self, request: gr.Request | None, session: Session | None, *values) -> tuple:
         """One discriminator update (GAN Lab's step-by-step training)."""
@@ -202,8 +208,8 @@ class Lab:
                         time.sleep(delay / len(SUBSTEPS))
                         if stop.is_set():
                             return
-                frame = time.monotonic()
-                with session.lock:
+                with self.turns.turn(), session.lock:
+                    frame = time.monotonic()
                     session.run.advance(speed, until=min(frame + FRAME_S, deadline))
                     view = self._view(session, check.lang)
                 if stop.is_set():  # paused, reset or closed meanwhile: the newer picture stays
@@ -220,19 +226,24 @@ class Lab:
     def show_layers(self, request: gr.Request | None, session: Session | None, index, layers: list[str]) -> tuple:
         """The layers to draw, for the moment shown and every later picture of the run (a streaming run goes on)."""
         if session is not None:
-            session.layers = tuple(name for name in labview.LAYERS if name in (layers or ()))
+            with session.lock:
+                session.layers = tuple(name for name in labview.LAYERS if name in (layers or ()))
         return self._past(session, index, Checks(language(request)))
 
     def _past(self, session: Session | None, index, check: Checks) -> tuple:
         """The moment at the slider's index, saying so when it is not the latest."""
-        if session is None or not len(session.timeline):
+        if session is None:
             return gr.update(), gr.update(), gr.update()
-        last = len(session.timeline) - 1
-        index = min(max(int(check.number(index, "lab.timeline")), 0), last)
-        picture, curves, reading = self._moment(session, index, check.lang)
-        if index < last:
-            reading += "\n\n" + text("lab.timeline_past", check.lang, step=session.timeline[index].metrics["round"],
-                                     latest=session.timeline[last].metrics["round"])
+        with session.lock:  # a stream of the same page adds to the timeline, and thins it, meanwhile
+            if not len(session.timeline):
+                return gr.update(), gr.update(), gr.update()
+            last = len(session.timeline) - 1
+            index = min(max(int(check.number(index, "lab.timeline")), 0), last)
+            picture, curves, reading = self._moment(session, index, check.lang)
+            if index < last:
+                reading += "\n\n" + text("lab.timeline_past", check.lang,
+                                         step=session.timeline[index].metrics["round"],
+                                         latest=session.timeline[last].metrics["round"])
         return picture, curves, reading
 
     def side_by_side(self, request: gr.Request | None, speed, *values) -> Iterator[tuple[Image.Image, str]]:
@@ -253,9 +264,10 @@ class Lab:
                 if time.monotonic() >= deadline:
                     gr.Warning(text("msg.lab_time", check.lang, seconds=MAX_RUN_S, step=runs[0].step))
                     return
-                frame = time.monotonic()
-                for i, run in enumerate(runs, 1):  # each run gets its third of the frame
-                    run.advance(speed, until=min(frame + FRAME_S * i / len(runs), deadline))
+                with self.turns.turn():
+                    frame = time.monotonic()
+                    for i, run in enumerate(runs, 1):  # each run gets its third of the frame
+                        run.advance(speed, until=min(frame + FRAME_S * i / len(runs), deadline))
 
     @staticmethod
     def _stopped(run: lab.LabRun, deadline: float, check: Checks) -> bool:
@@ -309,10 +321,10 @@ class Lab:
         if session is None or not len(session.timeline):
             raise check.error("msg.lab_no_run")
         with session.lock:
-            frames = session.timeline.frames()
+            frames, layers = session.timeline.frames(), session.layers
         run = session.run
         path = self.downloads.path(f"lab-{run.config.objective}-{run.rounds}.gif")
-        path.write_bytes(labview.animation(frames, run.config.objective.upper(), session.layers))
+        path.write_bytes(labview.animation(frames, run.config.objective.upper(), layers))
         return str(path)
 
     # --- API and claims -------------------------------------------------------------------------

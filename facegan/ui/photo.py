@@ -8,15 +8,18 @@ travel back to the page as latents (one list of numbers per model), and the edit
 from __future__ import annotations
 
 import json
+import threading
+from dataclasses import dataclass
 
 import gradio as gr
 import torch
 
 from ..attributes import IN_CHECKPOINTS as JUDGE_FILE
 from ..attributes import AttributePredictor, load_predictor, predict
+from ..sharing import Batcher
 from ..export import CheckpointError
 from ..faces import CROP, FaceError, frame, from_crop
-from ..project import Projector, Settings, crop_tensor, projector_for
+from ..project import Projection, Projector, Settings, crop_tensor, projector_for
 from ..sampling import display_grid, resize_faces
 from .common import STRIP_FACE_PX, Checks, slider
 from .edit import EDIT_FACE_PX, MAX_YEARS, Edit
@@ -26,40 +29,74 @@ from .i18n import language, t, text
 SIDE_BY_SIDE_PX = 192  # each face of the crop-and-projections row
 
 
+@dataclass
+class Projected:
+    """One visitor's crop in every model, from a projection shared with whoever else asked meanwhile."""
+
+    age: float  # the judge's reading of the crop
+    female: float
+    models: dict[str, tuple[Projection, float, float]]  # name → (its projection, the judge's age and female)
+
+
 class Photo(Edit):
-    """Framing, projection and edits of a visitor's photo; the projectors are built on first use."""
+    """Framing, projection and edits of a visitor's photo; the judge and the projectors are built on first use,
+    once, and every visitor's crops asked for meanwhile are projected together (`facegan.sharing`)."""
 
     def __init__(self, gallery) -> None:
         super().__init__(gallery)
         self._judge = None
         self._projectors: dict[str, Projector] = {}
+        self._building = threading.Lock()  # the judge and the projectors are built by one request only
+        self._projections = Batcher(self._project_together, max_size=16)
 
     def _judge_of(self, check: Checks) -> AttributePredictor:
         """The age/gender judge in the gallery's checkpoints folder (`Gallery.judge_path`): its features are the
         perceptual loss, its readings the table's."""
-        if self._judge is None:
-            path = self.gallery.judge_path()
-            if path is None:  # no checkpoints folder at all
-                raise check.error("photo.no_judge", error=JUDGE_FILE)
-            try:
-                self._judge = load_predictor(path)[0]
-            except CheckpointError as error:
-                raise check.error("photo.no_judge", error=error) from None
-        return self._judge
+        with self._building:
+            if self._judge is None:
+                path = self.gallery.judge_path()
+                if path is None:  # no checkpoints folder at all
+                    raise check.error("photo.no_judge", error=JUDGE_FILE)
+                try:
+                    self._judge = load_predictor(path)[0]
+                except CheckpointError as error:
+                    raise check.error("photo.no_judge", error=error) from None
+            return self._judge
 
     def _projector(self, name: str, check: Checks) -> Projector:
         """The model's projector, with its encoder unless the gallery found the encoder file unusable (and the page
         says so): then it starts as a model without an encoder does."""
-        if name not in self._projectors:
-            entry, judge = self.gallery.models[name], self._judge_of(check)
-            if entry.encoder_problem is not None:
-                self._projectors[name] = Projector(entry.generator, judge)
-            else:
-                try:
-                    self._projectors[name] = projector_for(entry.path, judge, generator=entry.generator)
-                except CheckpointError as error:  # unusable since the gallery looked: nobody was told yet
-                    raise check.error("photo.bad_encoder", name=name, error=error) from None
-        return self._projectors[name]
+        judge = self._judge_of(check)
+        with self._building:
+            if name not in self._projectors:
+                entry = self.gallery.models[name]
+                if entry.encoder_problem is not None:
+                    self._projectors[name] = Projector(entry.generator, judge)
+                else:
+                    try:
+                        self._projectors[name] = projector_for(entry.path, judge, generator=entry.generator)
+                    except CheckpointError as error:  # unusable since the gallery looked: nobody was told yet
+                        raise check.error("photo.bad_encoder", name=name, error=error) from None
+            return self._projectors[name]
+
+    def _project_together(self, jobs: list[tuple[torch.Tensor, int]]) -> list[Projected]:
+        """Several visitors' crops (uint8 1×3×64×64, each with its step count) into every model: one batched
+        projection per model and step count. Each z is fitted to its own crop alone (`Projector.loss`)."""
+        judge, out = self._judge, [None] * len(jobs)
+        for steps in sorted({steps for _, steps in jobs}):
+            index = [i for i, (_, s) in enumerate(jobs) if s == steps]
+            crops = torch.cat([jobs[i][0] for i in index])
+            ages, females = predict(judge, crops)
+            projected = {}
+            for name in self.gallery.names:
+                result = self._projectors[name](crops, Settings(steps=steps))
+                projected[name] = (result, *predict(judge, result.images))
+            for k, i in enumerate(index):
+                out[i] = Projected(float(ages[k]), float(females[k]), {
+                    name: (Projection(r.z[k:k + 1], r.images[k:k + 1], r.psnr[k:k + 1], r.start_psnr[k:k + 1],
+                                      r.seconds), float(a[k]), float(f[k]))
+                    for name, (r, a, f) in projected.items()})
+        return out
 
     @staticmethod
     def _frame(photo, framing: str, hand, check: Checks) -> tuple[torch.Tensor, str]:
@@ -91,17 +128,16 @@ class Photo(Edit):
         check = Checks(language(request))
         steps = check.within(steps, "projection_steps", "photo.field.steps")
         crop, note = self._frame(photo or webcam, framing, hand, check)
+        for name in self.gallery.names:  # built (or refused, in the visitor's language) before the shared work
+            self._projector(name, check)
+        projected = self._projections((crop, steps))
         latents, faces, rows = {}, [crop], []
-        judge = self._judge_of(check)
-        age, female = predict(judge, crop)
-        for name in self.gallery.names:
-            result = self._projector(name, check)(crop, Settings(steps=steps))
+        for name, (result, p_age, p_female) in projected.models.items():
             latents[name] = [round(v, 5) for v in result.z[0].tolist()]
             faces.append(resize_faces(result.images, CROP))
-            p_age, p_female = predict(judge, result.images)
             rows.append(f"| {name} | {float(result.psnr[0]):.1f} | {float(result.start_psnr[0]):.1f} | "
-                        f"{float(p_age[0]):.0f} | {float(p_female[0]):.2f} | {result.seconds:.1f} |")
-        table = text("photo.table", check.lang, age=float(age[0]), female=float(female[0])) + "\n" + "\n".join(rows)
+                        f"{p_age:.0f} | {p_female:.2f} | {result.seconds:.1f} |")
+        table = text("photo.table", check.lang, age=projected.age, female=projected.female) + "\n" + "\n".join(rows)
         crop_shown = display_grid(crop, EDIT_FACE_PX, padding=0)
         row = display_grid(torch.cat(faces), SIDE_BY_SIDE_PX, nrow=len(faces))
         return crop_shown, note, row, table, latents
@@ -184,11 +220,13 @@ def tab(studio: Photo, demo: gr.Blocks, choices: list) -> None:
                        [crop, note, row, table, latents], api_name="photo_project")
     start = [model, latents, along, conditional]
     project.success(studio.photo_edit_start, start, [age, gender, edited, reading, strip], api_name=False)
-    model.change(studio.photo_edit_start, start, [age, gender, edited, reading, strip], api_name=False)
-    gr.on([age.input, gender.input, conditional.change], studio.photo_edit_years,
+    # Only what the visitor does starts these (`.input`): opening the tab, or a projection filling the sliders,
+    # must not ask for an edit of a projection that is not there yet.
+    model.input(studio.photo_edit_start, start, [age, gender, edited, reading, strip], api_name=False)
+    gr.on([age.input, gender.input, conditional.input], studio.photo_edit_years,
           [model, latents, age, gender, conditional], [edited, reading], api_name=False,
           trigger_mode="always_last", show_progress="hidden")
-    gr.on([conditional.change, along.change], studio.photo_walk, [model, latents, along, conditional], strip,
+    gr.on([conditional.input, along.input], studio.photo_walk, [model, latents, along, conditional], strip,
           api_name="photo_walk", trigger_mode="always_last")
     api_age, api_gender = gr.Number(0, visible=False), gr.Number(0, visible=False)
     gr.Button(visible=False).click(studio.photo_edit, [model, latents, api_age, api_gender, conditional],
