@@ -21,7 +21,7 @@ import gradio as gr
 
 from ..hub import HubError, fetch_weights
 from . import about, compare, edit, interpolation, lab, photo, samples
-from .common import MAX_SEED, Checks
+from .common import BATCH, MAX_SEED, Checks
 from .compare import Compare
 from .edit import Edit
 from .gallery import Gallery
@@ -79,8 +79,12 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
 
 
 def launch(demo: gr.Blocks, **options) -> None:
-    """Queue and launch the studio with its translations and page script (app.py, tests and benchmarks alike)."""
-    demo.queue(default_concurrency_limit=2, max_size=64).launch(i18n=LAUNCH_I18N, head=PAGE_SCRIPT, **options)
+    """Queue and launch the studio with its translations and page script (app.py, tests and benchmarks alike).
+
+    Up to BATCH visitors' requests of one face event reach its handler at once: their faces are drawn in shared
+    forward passes (`Gallery.render`), so letting them in together is cheaper than holding them in line. The
+    Lab's events keep their own, smaller limits (ui/lab.py)."""
+    demo.queue(default_concurrency_limit=BATCH, max_size=64).launch(i18n=LAUNCH_I18N, head=PAGE_SCRIPT, **options)
 
 
 def create_app(checkpoints: Path, hub_repo: str | None = None, runs_folder: Path = Path("runs")) -> gr.Blocks:

@@ -26,6 +26,7 @@ from .i18n import text
 
 MAX_SEED = 2**32 - 1
 DOWNLOAD_LIFETIME_S = 600  # Gradio serves its own copy of a file a handler returns: ours can go after this
+BATCH = 16  # visitors' requests of one face event served together (their work shares forward passes)
 STRIP_FACE_PX = 96  # each face of a strip (interpolation frames, edit walks), shown large
 
 

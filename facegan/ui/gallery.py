@@ -12,7 +12,6 @@ from pathlib import Path
 import torch
 
 from ..attributes import IN_CHECKPOINTS as JUDGE_FILE
-from ..sharing import Batcher
 from ..editing import Directions, directions_of
 from ..encoder import encoder_metadata
 from ..export import CheckpointError, load_generator
@@ -20,6 +19,7 @@ from ..metrics import PRDC
 from ..models import Generator
 from ..record import progress_grids, recipe, record_paths
 from ..sampling import render_together
+from ..sharing import Batcher
 from ..stats import plot_curves, read_metrics
 from .i18n import localized, text
 

@@ -16,12 +16,12 @@ import torch
 
 from ..attributes import IN_CHECKPOINTS as JUDGE_FILE
 from ..attributes import AttributePredictor, load_predictor, predict
-from ..sharing import Batcher
 from ..export import CheckpointError
 from ..faces import CROP, FaceError, frame, from_crop
 from ..project import Projection, Projector, Settings, crop_tensor, projector_for
 from ..sampling import display_grid, resize_faces
-from .common import STRIP_FACE_PX, Checks, slider
+from ..sharing import Batcher
+from .common import BATCH, STRIP_FACE_PX, Checks, slider
 from .edit import EDIT_FACE_PX, MAX_YEARS, Edit
 from .gallery import Entry
 from .i18n import language, t, text
@@ -47,7 +47,7 @@ class Photo(Edit):
         self._judge = None
         self._projectors: dict[str, Projector] = {}
         self._building = threading.Lock()  # the judge and the projectors are built by one request only
-        self._projections = Batcher(self._project_together, max_size=16)
+        self._projections = Batcher(self._project_together, max_size=BATCH)
 
     def _judge_of(self, check: Checks) -> AttributePredictor:
         """The age/gender judge in the gallery's checkpoints folder (`Gallery.judge_path`): its features are the
@@ -217,7 +217,7 @@ def tab(studio: Photo, demo: gr.Blocks, choices: list) -> None:
     upload.upload(lambda: None, None, webcam, api_name=False)  # the newest source is the one projected
     webcam.input(lambda: None, None, upload, api_name=False)
     project = go.click(studio.photo_project, [upload, framing, steps, hand, webcam],
-                       [crop, note, row, table, latents], api_name="photo_project")
+                       [crop, note, row, table, latents], api_name="photo_project", concurrency_limit=BATCH)
     start = [model, latents, along, conditional]
     project.success(studio.photo_edit_start, start, [age, gender, edited, reading, strip], api_name=False)
     # Only what the visitor does starts these (`.input`): opening the tab, or a projection filling the sliders,
