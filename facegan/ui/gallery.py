@@ -19,7 +19,7 @@ from ..metrics import PRDC
 from ..models import Generator
 from ..record import progress_grids, recipe, record_paths
 from ..sampling import render_together
-from ..sharing import Batcher
+from ..sharing import Batcher, Turns
 from ..stats import plot_curves, read_metrics
 from .i18n import localized, text
 
@@ -128,6 +128,9 @@ class Gallery:
         self.folders = [Path(folder) for folder in folders]
         self.models: dict[str, Entry] = {}
         self._renderers: dict[str, Batcher] = {}  # per model: concurrent visitors' faces in one forward pass
+        # The face tabs' model work (forward passes, projections) one piece at a time, first come first served:
+        # each piece already uses every core, and pieces run side by side would only fight over them.
+        self.turns = Turns()
         self.problems: list[str] = []  # in English; `notices` has them in every language
         self._problem_texts: list[Callable[[str], str]] = []  # each problem in a given language
         self._plots = Path(tempfile.mkdtemp(prefix="facegan-curves-"))
@@ -170,7 +173,7 @@ class Gallery:
         if metrics.exists():
             entry.metrics, entry.curves_file = metrics, self._plots / f"{len(self.models)}.png"
         self.models[name] = entry
-        self._renderers[name] = Batcher(partial(render_together, generator))
+        self._renderers[name] = Batcher(partial(self._render_in_turn, generator))
 
     def judge_path(self) -> Path | None:
         """The age/gender judge the Your photo tab uses: attributes/age-gender.safetensors in the first of the
@@ -182,6 +185,10 @@ class Gallery:
     @property
     def names(self) -> list[str]:
         return list(self.models)
+
+    def _render_in_turn(self, generator: Generator, zs: list[torch.Tensor]) -> list[torch.Tensor]:
+        with self.turns.turn():
+            return render_together(generator, zs)
 
     def render(self, name: str, z: torch.Tensor) -> torch.Tensor:
         """uint8 faces of the model for z (`sampling.render`), drawn together with any other visitor's faces of

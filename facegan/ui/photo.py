@@ -89,7 +89,8 @@ class Photo(Edit):
             ages, females = predict(judge, crops)
             projected = {}
             for name in self.gallery.names:
-                result = self._projectors[name](crops, Settings(steps=steps))
+                with self.gallery.turns.turn():  # a model at a time: the face tabs' requests fit in between
+                    result = self._projectors[name](crops, Settings(steps=steps))
                 projected[name] = (result, *predict(judge, result.images))
             for k, i in enumerate(index):
                 out[i] = Projected(float(ages[k]), float(females[k]), {
