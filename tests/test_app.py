@@ -393,3 +393,13 @@ def test_downloads_keep_two_files_of_one_name_apart_and_delete_old_ones():
     os.utime(first.parent, (0, 0))  # made long ago
     downloads.path("next.gif")
     assert not first.parent.exists() and second.parent.exists()
+
+
+def test_a_training_record_that_cannot_be_read_is_a_notice_not_a_missing_plot(tmp_path):
+    torch.manual_seed(0)
+    export_generator(Generator(ModelConfig(ngf=8, image_size=32)).eval(), tmp_path / "g.safetensors", {"mode": "dcgan"})
+    (tmp_path / "g.metrics.jsonl").write_text('{"step": 1, "images_seen": 8}\nnot json at all\n{"step": 2}\n')
+    gallery = Gallery([tmp_path])
+    assert gallery.models["g"].curves is None
+    assert len(gallery.problems) == 1 and "g.metrics.jsonl cannot be read" in gallery.problems[0]
+    assert "training curves for g" in gallery.problems[0]

@@ -171,7 +171,12 @@ class Gallery:
             entry.encoder_problem = str(error)
             self._problem(error, "problem.encoder", name=name)
         if metrics.exists():
-            entry.metrics, entry.curves_file = metrics, self._plots / f"{len(self.models)}.png"
+            try:
+                read_metrics(metrics)  # a few hundred rows: the plot itself is drawn when a page first asks
+            except (ValueError, OSError) as error:
+                self._problem(CheckpointError(f"{metrics.name} cannot be read ({error})"), "problem.record", name=name)
+            else:
+                entry.metrics, entry.curves_file = metrics, self._plots / f"{len(self.models)}.png"
         self.models[name] = entry
         self._renderers[name] = Batcher(partial(self._render_in_turn, generator))
 

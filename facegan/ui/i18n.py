@@ -45,6 +45,7 @@ EN: dict[str, str] = {
     "problem.encoder": "{error}. The Your photo tab projects into {name} without it, starting from the best of a "
                        "few random latents (a worse start).",
     "problem.directions": "{error}. {name} cannot be edited until its directions are refitted.",
+    "problem.record": "{error}. The About tab shows no training curves for {name}.",
     # tabs
     "tab.samples": "Samples",
     "tab.interpolation": "Interpolation",
@@ -406,6 +407,7 @@ ZH: dict[str, str] = {
     "notice.problem": "⚠️ {problem}",
     "problem.encoder": "{error}。“你的照片”把照片投影到 {name} 时不使用它，而是从几个随机隐向量中最好的一个开始（起点更差）。",
     "problem.directions": "{error}。在重新拟合编辑方向之前，{name} 无法编辑。",
+    "problem.record": "{error}。“关于模型”不显示 {name} 的训练曲线。",
     "tab.samples": "样本",
     "tab.interpolation": "插值",
     "tab.compare": "对比",
