@@ -82,9 +82,53 @@ def test_each_claim_endpoint_gives_a_figure_and_a_sentence(client):
     assert len(numbers["gan"]["curves"]["w1"]) == 31  # measured every max(1, 30 // 40) steps, and at 0
     assert f"r = **{numbers['gan-minimax']['r_loss']:+.2f}**" in sentence
     figure, sentence, numbers = client.predict(*knobs(steps=4), api_name="/lab_claim_c")
-    assert "Modes covered out of 8" in sentence and len(numbers["gan"]["modes"]) == 3
+    assert "Modes covered out of 8 after 4 steps" in sentence and numbers["steps"] == 4
+    assert set(numbers) == {"steps", "seeds", "face", "fast"} and len(numbers["face"]["gan"]["modes"]) == 3
+    assert "At **the face models' recipe, the tutorial's" in sentence and "At **the Lab's fast recipe" in sentence
     with pytest.raises(AppError, match="Claim c counts modes"):
         client.predict(*knobs(steps=20, distribution="moons"), api_name="/lab_claim_c")
+
+
+def test_claims_stream_a_moving_progress_line_then_their_answer(monkeypatch):
+    """The page sees something within seconds: a progress line that moves while a slow part is computed, the
+    figure as it fills in, then the figure, the sentence and the numbers."""
+    import facegan.ui.lab_handlers as lab_handlers
+    from facegan import lab
+
+    steps = lab.vanishing_gradient_steps
+
+    def slow(*args, **kwargs):
+        for item in steps(*args, **kwargs):
+            time.sleep(0.4)
+            yield item
+
+    monkeypatch.setattr(lab_handlers, "PROGRESS_S", 0.1)
+    monkeypatch.setattr(lab_handlers, "FIGURE_S", 0.0)
+    monkeypatch.setattr(lab_handlers.lab, "vanishing_gradient_steps", slow)
+    started, seen = time.monotonic(), []
+    for figure, sentence, numbers in Lab(None).claim_a(ENGLISH, *knobs(steps=20)):
+        seen.append((time.monotonic() - started, figure, sentence, numbers))
+    *progress, (_, figure, sentence, numbers) = seen
+    assert progress[0][0] < 0.3 and all(line.startswith("⏳ D step ") for *_, line, _ in progress)
+    assert sum(isinstance(f, Image.Image) for _, f, *_ in progress) >= 2  # the figure fills in
+    assert isinstance(figure, Image.Image) and numbers["d_steps"][-1] == 20 and "⏳" not in sentence
+
+    outputs = list(Lab(None).claim_c(CHINESE, *knobs(steps=6)))  # both recipes, seeds trained together
+    assert "组目标与配方中的" in outputs[-2][1] and "人脸模型的配方" in outputs[-1][1]
+    numbers = outputs[-1][2]
+    assert numbers["steps"] == 6 and numbers["seeds"] == 3 and set(numbers["face"]) == {"gan", "wgan-gp"}
+
+
+def test_claim_c_trains_the_face_models_recipe_beside_the_lab_s():
+    from facegan import lab
+    from facegan.lab.claims import recipe_config
+
+    config = lab.LabConfig(g_width=32, steps=700, seed=5)
+    face, fast = (recipe_config(config, "wgan-gp", recipe, 6) for recipe in ("face", "fast"))
+    assert (face.lr_g, face.beta1, face.gp_lambda, face.d_steps) == (1e-4, 0.0, 10.0, 5)
+    assert (fast.lr_g, fast.beta1, fast.gp_lambda) == (1e-3, 0.5, 0.1)
+    assert face.g_width == fast.g_width == 32 and face.steps == 700 and face.seed == 6
+    assert recipe_config(config, "gan", "face", 0).lr_d == 2e-4
 
 
 def test_a_run_is_loaded_saved_and_animated_through_the_api(client, tmp_path):

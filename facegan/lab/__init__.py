@@ -29,11 +29,16 @@ from .batched import BatchedRuns, batched_histories
 from .claims import (
     CLAIM_OBJECTIVES,
     MIXTURES,
+    RECIPE_OBJECTIVES,
+    RECIPES,
     all_claims,
     loss_vs_progress,
     mode_collapse,
     objective_runs,
+    objective_runs_as_done,
+    recipe_runs_as_done,
     vanishing_gradient,
+    vanishing_gradient_steps,
 )
 from .commands import cli
 from .config import LIMITS, MAX_STEPS, NOISES, OBJECTIVES, OPTIMIZERS, LabConfig, in_range, shared_settings
@@ -43,7 +48,8 @@ from .runs import THREADS, LabRun, Snapshot, history_run
 from .targets import DISTRIBUTIONS, VIEW, LabError, target
 
 __all__ = ["CLAIM_OBJECTIVES", "DISTRIBUTIONS", "LIMITS", "MAX_STEPS", "MIXTURES", "NOISES", "OBJECTIVES",
-           "OPTIMIZERS", "THREADS", "VIEW", "BatchedRuns", "LabConfig", "LabError", "LabRun", "Snapshot",
-           "all_claims", "batched_histories", "cli", "history_run",
-           "in_range", "loss_vs_progress", "mlp", "mode_collapse", "mode_coverage", "objective_runs", "pearson",
-           "shared_settings", "target", "vanishing_gradient", "wasserstein1"]
+           "OPTIMIZERS", "RECIPES", "RECIPE_OBJECTIVES", "THREADS", "VIEW", "BatchedRuns", "LabConfig", "LabError",
+           "LabRun", "Snapshot", "all_claims", "batched_histories", "cli", "history_run",
+           "in_range", "loss_vs_progress", "mlp", "mode_collapse", "mode_coverage", "objective_runs",
+           "objective_runs_as_done", "pearson", "recipe_runs_as_done", "shared_settings", "target",
+           "vanishing_gradient", "vanishing_gradient_steps", "wasserstein1"]

@@ -2,15 +2,19 @@
 
     a  vanishing_gradient  a discriminator trained towards optimal leaves the minimax generator no gradient
     b  loss_vs_progress    the GAN's losses say nothing about sample quality; the critic's estimate does
-    c  mode_collapse       how many modes each objective covers, over seeds
+    c  mode_collapse       how many modes each objective covers, over seeds; in the studio at two recipes, the face
+                           models' (the tutorial's) and the Lab's fast one
+
+Each comes as it is measured too (`vanishing_gradient_steps`, `objective_runs_as_done`, `recipe_runs_as_done`), so
+that the studio shows a first result within seconds and fills in the rest.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import torch
@@ -20,6 +24,7 @@ from .batched import batched_histories
 from .config import LIMITS, OBJECTIVES, LabConfig, shared_settings
 from .measures import pearson, total_norm
 from .runs import LabRun, one_thread
+from .suites import face_recipe
 from .targets import LabError
 
 
@@ -32,6 +37,13 @@ def vanishing_gradient(config: LabConfig | None = None, d_steps: int = 3000, eve
     generator loss on the fixed noise, recorded against D steps beside D's accuracy. Ends early at
     time.monotonic() `until`.
     """
+    *_, out = vanishing_gradient_steps(config, d_steps, every, until)
+    return out
+
+
+def vanishing_gradient_steps(config: LabConfig | None = None, d_steps: int = 3000, every: int = 100,
+                             until: float | None = None) -> Iterator[dict]:
+    """Claim a's record as it grows: `vanishing_gradient`'s, as it stands after each measurement (a copy)."""
     config = config or LabConfig()
     gan = LabRun(LabConfig.for_objective("gan", **shared_settings(config)))
     critic = LabRun(LabConfig.for_objective("wgan-gp", **shared_settings(config)))
@@ -45,11 +57,11 @@ def vanishing_gradient(config: LabConfig | None = None, d_steps: int = 3000, eve
             out["non_saturating"].append(measured["grad_g"])
             out["saturating"].append(_saturating_grad_norm(gan))
             out["wasserstein"].append(critic.gradients()["grad_g"])
+            yield {key: list(values) for key, values in out.items()}
         if last:
-            return out
+            return
         gan.d_step()
         critic.d_step()
-    return out
 
 
 def _saturating_grad_norm(run: LabRun) -> float:
@@ -61,6 +73,9 @@ def _saturating_grad_norm(run: LabRun) -> float:
 
 CLAIM_OBJECTIVES = ("gan-minimax", "gan", "wgan", "wgan-gp")
 MIXTURES = ("ring", "grid", "gaussian")  # the distributions whose modes can be counted
+# Claim c in the studio: the tutorial's GAN and its fix, at the face models' recipe (the tutorial's,
+# `optim.MODE_DEFAULTS`) and at the Lab's fast one (`config.OBJECTIVES`' recipes)
+RECIPE_OBJECTIVES, RECIPES = ("gan", "wgan-gp"), ("face", "fast")
 
 
 def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int | None = None,
@@ -71,6 +86,37 @@ def objective_runs(config: LabConfig | None = None, seeds: int = 5, every: int |
     with workers > 1 that many objectives at once, each in its own process on one thread. Runs end early at
     time.monotonic() `until`; progress(objective) is called as each objective's runs are done."""
     return _in_processes(_objective_jobs(config or LabConfig(), seeds, every, objectives, until), workers, progress)
+
+
+def objective_runs_as_done(config: LabConfig, seeds: int = 1, every: int | None = None,
+                           objectives: Sequence[str] = CLAIM_OBJECTIVES, until: float | None = None,
+                           workers: int = 1) -> Iterator[tuple[str, list[list[dict]]]]:
+    """`objective_runs`' histories objective by objective as each one's runs are done, the cheapest first."""
+    yield from _completed(_objective_jobs(config, seeds, every, objectives, until), workers, costliest_first=False)
+
+
+def recipe_config(config: LabConfig, objective: str, recipe: str, seed: int) -> LabConfig:
+    """config's data, nets and steps with an objective at a recipe: "face" (the face models') or "fast" (the Lab's)."""
+    return LabConfig.for_objective(objective, **{**shared_settings(config), "seed": seed,
+                                                 **(face_recipe(objective) if recipe == "face" else {})})
+
+
+def recipe_runs_as_done(config: LabConfig, seeds: int = 3, objectives: Sequence[str] = RECIPE_OBJECTIVES,
+                        until: float | None = None, workers: int = 1) -> Iterator[tuple[str, str, list[list[dict]]]]:
+    """Claim c at each recipe: (objective, recipe, histories) as each objective's seeds at a recipe are done,
+    measured at the start and the end only (claim c reads the end). An objective's seeds train together; the
+    jobs start cheapest first, the face recipe before the fast one."""
+    seed_range = LIMITS["seed"][1] + 1
+    jobs = {}
+    for objective in objectives:
+        for recipe in RECIPES:
+            runs = [recipe_config(config, objective, recipe, (config.seed + seed) % seed_range)
+                    for seed in range(seeds)]
+            jobs[f"{objective} · {recipe}"] = (batched_histories, (runs, config.steps, until),
+                                               (runs[0].d_steps, OBJECTIVES[objective].penalty))
+    for name, histories in _completed(jobs, workers, costliest_first=False):
+        objective, recipe = name.split(" · ")
+        yield objective, recipe, histories
 
 
 def all_claims(config: LabConfig, seeds: int = 5, d_steps: int = 3000, workers: int = 1,
@@ -100,26 +146,33 @@ def _objective_jobs(config: LabConfig, seeds: int, every: int | None, objectives
 
 def _in_processes(jobs: dict[str, tuple[Callable, tuple, tuple]], workers: int,
                   progress: Callable[[str], None] | None) -> dict:
-    """Each job's result, by name: one after another in the jobs' order, or with workers > 1 that many at
-    once, each in its own process, started costliest first so that the cheap ones fill in after them.
-    progress(name) is called as each one's result comes in, in the jobs' order."""
-    if workers == 1:
-        results = ((name, function(*args)) for name, (function, args, _) in jobs.items())
-    else:
-        pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
-        futures = {name: pool.submit(jobs[name][0], *jobs[name][1])
-                   for name in sorted(jobs, key=lambda name: jobs[name][2], reverse=True)}
-        results = ((name, futures[name].result()) for name in jobs)
+    """Each job's result, by name in the jobs' order (`_completed`, costliest first); progress(name) is called
+    as each one's result comes in."""
     out = {}
+    for name, result in _completed(jobs, workers):
+        out[name] = result
+        if progress:
+            progress(name)
+    return {name: out[name] for name in jobs}
+
+
+def _completed(jobs: dict[str, tuple[Callable, tuple, tuple]], workers: int,
+               costliest_first: bool = True) -> Iterator[tuple[str, object]]:
+    """Each job's (name, result) as it is done: one after another in the jobs' order, or with workers > 1 that
+    many at once, each in its own process (on one thread), started costliest first, so that the cheap ones fill
+    in after them, or in the jobs' order, so that the first results come soonest."""
+    if workers == 1:
+        for name, (function, args, _) in jobs.items():
+            yield name, function(*args)
+        return
+    order = sorted(jobs, key=lambda name: jobs[name][2], reverse=True) if costliest_first else list(jobs)
+    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
     try:
-        for name, result in results:
-            out[name] = result
-            if progress:
-                progress(name)
+        futures = {pool.submit(jobs[name][0], *jobs[name][1]): name for name in order}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
     finally:
-        if workers > 1:
-            pool.shutdown(cancel_futures=True)
-    return out
+        pool.shutdown(cancel_futures=True)
 
 
 def loss_vs_progress(histories: dict[str, list[list[dict]]]) -> dict:

@@ -40,6 +40,18 @@ def _face_recipe(mode: str) -> dict:
     return {**{k: recipe[k] for k in ("optimizer", "lr_g", "lr_d", "beta1", "beta2")}, "d_steps": recipe["n_critic"]}
 
 
+# Each objective at the face models' recipe: the GANs on DCGAN's, WGAN on its own with c = 0.01, WGAN-GP on its own
+# with the images' λ = 10 (the `tutorial` suite's recipes)
+FACE_RECIPES = {"gan-minimax": _face_recipe("dcgan"), "gan": _face_recipe("dcgan"),
+                "wgan": {**_face_recipe("wgan"), "clip": 0.01},
+                "wgan-gp": {**_face_recipe("wgan-gp"), "gp_lambda": 10.0}}
+
+
+def face_recipe(objective: str) -> dict:
+    """The settings that put an objective (one of FACE_RECIPES) on the face models' recipe."""
+    return FACE_RECIPES[objective]
+
+
 @dataclass(frozen=True)
 class Quoted:
     """One row of a paper's own table: mean modes, high-quality share and reverse KL, each with its standard
@@ -260,10 +272,9 @@ SUITES = {s.name: s for s in (
           sources=TOY_SOURCES),
     Suite("tutorial", "the tutorial's face recipes on the Lab's ring and grid", ("ring", "grid"),
           ("gan-minimax", "gan", "wgan", "wgan-gp"),
-          dict(g_width=64, g_depth=3, d_width=64, d_depth=3, batch=256, **_face_recipe("dcgan")),
+          dict(g_width=64, g_depth=3, d_width=64, d_depth=3, batch=256, **FACE_RECIPES["gan"]),
           full_steps=LabConfig.steps, steps=LabConfig.steps,
-          recipes={"wgan": {**_face_recipe("wgan"), "clip": 0.01},
-                   "wgan-gp": {**_face_recipe("wgan-gp"), "gp_lambda": 10.0}},
+          recipes={"wgan": FACE_RECIPES["wgan"], "wgan-gp": FACE_RECIPES["wgan-gp"]},
           source="facegan/optim.py MODE_DEFAULTS, the face models' recipes",
           sources=(Source("data, nets", "–", "–", "the Lab's ring and grid, 3 × 64 ReLU nets, batch 256"),
                    Source("GANs", "Adam 2e-4, β (0.5, 0.999), one D step", "facegan/optim.py MODE_DEFAULTS",

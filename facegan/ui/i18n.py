@@ -231,8 +231,10 @@ penalty on random mixes of real and generated faces instead of clipping:
     "lab.side": "GAN · WGAN · WGAN-GP",
     "lab.table_head": "| objective | step | exact W1 | modes | within 3σ | estimate | ‖∇θ G‖ |",
     "lab.claims_intro": "### The three claims, measured\nEach button runs the experiment on the data, nets, seed and "
-                        "steps above (claim a: as many D steps; claim c over {seeds} seeds; "
-                        "`python -m facegan.lab claims` runs 5).",
+                        "steps above (claim a: as many D steps). Claim c trains the GAN and WGAN-GP at the face "
+                        "models' recipe, the tutorial's, and at the Lab's fast one, over {seeds} seeds, at most "
+                        "{steps:,} steps and {seconds} s. A first result shows within seconds and the rest fills in "
+                        "as it comes; `python -m facegan.lab claims` runs all four objectives over 5 seeds.",
     "lab.claim_a": "a · Vanishing gradient",
     "lab.claim_b": "b · Loss vs quality",
     "lab.claim_c": "c · Mode collapse",
@@ -243,9 +245,19 @@ penalty on random mixes of real and generated faces instead of clipping:
     "lab.claim_b_result": "Correlation with the exact W1 over a run: the D loss gives r = **{minimax}** (minimax) and "
                           "**{gan}** (non-saturating); the critic's estimate gives r = **{wgan}** (WGAN) and **{gp}** "
                           "(WGAN-GP), against {gan_estimate} for the same gap under the GAN.",
-    "lab.claim_c_result": "Modes covered out of {total} at the end, mean over {seeds} seeds: GAN minimax "
-                          "**{gan_minimax:.1f}**, GAN **{gan:.1f}**, WGAN **{wgan:.1f}**, WGAN-GP **{wgan_gp:.1f}**; "
-                          "samples within 3σ of a mode: {q_gan_minimax:.0%}, {q_gan:.0%}, {q_wgan:.0%}, {q_wgan_gp:.0%}.",
+    "lab.claim_c_result": "Modes covered out of {total} after {steps:,} steps, mean over {seeds} seeds (each seed's "
+                          "in brackets).\n\n{face}\n\n{fast}",
+    "lab.claim_c_recipe": "At **{recipe}**: GAN **{gan:.1f}** ({gan_seeds}; {gan_q:.0%} of samples within 3σ of a "
+                          "mode), WGAN-GP **{gp:.1f}** ({gp_seeds}; {gp_q:.0%}): {verdict}.",
+    "lab.recipe.face": "the face models' recipe, the tutorial's (GAN: Adam 2e-4; WGAN-GP: Adam 1e-4, λ 10)",
+    "lab.recipe.fast": "the Lab's fast recipe (GAN: Adam 1e-3; WGAN-GP: Adam 1e-3, λ 0.1)",
+    "lab.claim_c_fewer": "the GAN dropped more modes, as the tutorial says",
+    "lab.claim_c_not_fewer": "the GAN dropped no more modes than WGAN-GP here",
+    "lab.claim_a_progress": "⏳ D step {done:,} of {total:,}, {seconds:.0f} s so far: the figure fills in as D trains.",
+    "lab.claim_b_progress": "⏳ {done} of {total} objectives trained, {seconds:.0f} s so far: the figure fills in as "
+                            "each one finishes.",
+    "lab.claim_c_progress": "⏳ {done} of {total} objective and recipe pairs trained ({seeds} seeds each), "
+                            "{seconds:.0f} s so far: the figure fills in as each pair finishes.",
     "lab.about.dcgan": "**In the Lab:** the non-saturating loss this model trains with is claim **a**'s fix for the "
                        "minimax game's vanishing gradient; claim **c** measures whether it drops modes.",
     "lab.about.wgan": "**In the Lab:** claim **b** shows that this model's critic estimate, unlike a GAN's loss, "
@@ -572,8 +584,10 @@ ZH: dict[str, str] = {
     "lab.side_run": "▶ 三个一起运行",
     "lab.side": "GAN · WGAN · WGAN-GP",
     "lab.table_head": "| 目标函数 | 步数 | 精确 W1 | 模式 | 3σ 内 | 估计 | ‖∇θ G‖ |",
-    "lab.claims_intro": "### 三个论断，实测\n每个按钮都在上面的数据、网络、种子和步数上运行一次实验（论断 a：同样多的 D 步；"
-                        "论断 c 用 {seeds} 个种子；`python -m facegan.lab claims` 用 5 个）。",
+    "lab.claims_intro": "### 三个论断，实测\n每个按钮都在上面的数据、网络、种子和步数上运行一次实验（论断 a：同样多的 D 步）。"
+                        "论断 c 在人脸模型的配方（即教程的配方）和实验室的快速配方下训练 GAN 与 WGAN-GP，用 {seeds} 个"
+                        "种子，最多 {steps:,} 步、{seconds} 秒。几秒内先显示第一个结果，其余陆续补上；"
+                        "`python -m facegan.lab claims` 用 5 个种子运行全部四种目标。",
     "lab.claim_a": "a · 梯度消失",
     "lab.claim_b": "b · 损失与质量",
     "lab.claim_c": "c · 模式坍缩",
@@ -582,9 +596,18 @@ ZH: dict[str, str] = {
                           "{sat0:.2g} 降到 **{sat:.2g}**，而非饱和损失仍给出 **{ns:.2g}**，WGAN-GP 评论家给出 **{w:.2g}**。",
     "lab.claim_b_result": "一次训练中与精确 W1 的相关系数：D 损失为 r = **{minimax}**（极小极大）和 **{gan}**（非饱和）；"
                           "评论家的估计为 r = **{wgan}**（WGAN）和 **{gp}**（WGAN-GP），同样的差值在 GAN 下为 {gan_estimate}。",
-    "lab.claim_c_result": "训练结束时覆盖的模式数（共 {total} 个，{seeds} 个种子的平均）：GAN 极小极大 "
-                          "**{gan_minimax:.1f}**，GAN **{gan:.1f}**，WGAN **{wgan:.1f}**，WGAN-GP **{wgan_gp:.1f}**；"
-                          "落在某个模式 3σ 内的样本：{q_gan_minimax:.0%}、{q_gan:.0%}、{q_wgan:.0%}、{q_wgan_gp:.0%}。",
+    "lab.claim_c_result": "训练 {steps:,} 步后覆盖的模式数（共 {total} 个，{seeds} 个种子的平均，括号内为各种子的值）。"
+                          "\n\n{face}\n\n{fast}",
+    "lab.claim_c_recipe": "在**{recipe}**下：GAN **{gan:.1f}**（{gan_seeds}；{gan_q:.0%} 的样本落在某个模式 3σ 内），"
+                          "WGAN-GP **{gp:.1f}**（{gp_seeds}；{gp_q:.0%}）：{verdict}。",
+    "lab.recipe.face": "人脸模型的配方，即教程的配方（GAN：Adam 2e-4；WGAN-GP：Adam 1e-4，λ 10）",
+    "lab.recipe.fast": "实验室的快速配方（GAN：Adam 1e-3；WGAN-GP：Adam 1e-3，λ 0.1）",
+    "lab.claim_c_fewer": "GAN 丢失的模式更多，与教程所说一致",
+    "lab.claim_c_not_fewer": "在这里 GAN 丢失的模式并不比 WGAN-GP 多",
+    "lab.claim_a_progress": "⏳ 第 {done:,} 个 D 步（共 {total:,} 步），已用 {seconds:.0f} 秒：图随 D 的训练逐步补全。",
+    "lab.claim_b_progress": "⏳ 已训练 {total} 种目标中的 {done} 种，已用 {seconds:.0f} 秒：每完成一种，图就补上一部分。",
+    "lab.claim_c_progress": "⏳ 已训练 {total} 组目标与配方中的 {done} 组（每组 {seeds} 个种子），已用 {seconds:.0f} 秒："
+                            "每完成一组，图就补上一部分。",
     "lab.about.dcgan": "**在实验室中：** 本模型使用的非饱和损失正是论断 **a** 中解决极小极大梯度消失的办法；"
                        "论断 **c** 测量它是否丢失模式。",
     "lab.about.wgan": "**在实验室中：** 论断 **b** 表明，本模型评论家的估计与 GAN 的损失不同，会随样本与数据的距离变化；"

@@ -20,7 +20,7 @@ from ..lab.nets import ACTIVATIONS, INITS
 from . import lab_literature
 from .common import seed_box, slider
 from .i18n import phrase, t
-from .lab_handlers import CLAIM_SEEDS, KNOBS, RECIPE, Lab, drawing
+from .lab_handlers import CLAIM_C_S, CLAIM_C_STEPS, CLAIM_SEEDS, KNOBS, RECIPE, Lab, drawing
 
 SKETCH_PX = 256
 # Long events (runs, claims) share two slots; quick ones (a reset, one step) have their own, so that a new
@@ -135,7 +135,7 @@ def layout(folder: Path | None) -> SimpleNamespace:
     c.surfaces_sentence = gr.Markdown(elem_id="lab-surfaces-sentence")
     c.surfaces_numbers = gr.JSON(visible=False)
 
-    gr.Markdown(phrase("lab.claims_intro", seeds=CLAIM_SEEDS))
+    gr.Markdown(phrase("lab.claims_intro", seeds=CLAIM_SEEDS, steps=CLAIM_C_STEPS, seconds=CLAIM_C_S))
     with gr.Row():
         c.claim_buttons = {which: gr.Button(t(f"lab.claim_{which}"), elem_id=f"lab-claim-{which}") for which in "abc"}
     c.figure = gr.Image(label=t("lab.figure"), type="pil", format="png", elem_id="lab-figure")

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
+import queue
 import threading
 import time
 from collections.abc import Iterator
@@ -41,6 +43,11 @@ FRAME_S = 0.12
 STOP_WAIT_S = 1.0  # a handler that shows a new picture waits this long at most for the page's runs to end
 SURFACE_STEPS = 500  # critic steps for each critic surface
 CLAIM_SEEDS, MAX_CLAIM_STEPS = 3, 3000  # the tab's claims: fewer seeds than `python -m facegan.lab claims`
+# Claim c runs the GAN and WGAN-GP at two recipes over CLAIM_SEEDS seeds: at most CLAIM_C_STEPS steps and
+# CLAIM_C_S seconds, on up to two processes (one core each), so that the whole answer comes within a minute.
+CLAIM_C_STEPS, CLAIM_C_S, CLAIM_C_WORKERS = 1000, 45, min(2, os.cpu_count() or 1)
+PROGRESS_S = 1.0  # a claim's progress line moves at least this often
+FIGURE_S = 2.0  # and its figure is redrawn at most this often while it fills in
 DRAW_SPAN = 0.8 * lab.VIEW  # the sketchpad spans ±1.2 of the picture's ±1.5, where the presets lie too
 SIDE_BY_SIDE = ("gan", "wgan", "wgan-gp")
 # The settings, in the order every Lab handler takes them (after its own first arguments): LabConfig's own.
@@ -354,37 +361,64 @@ class Lab:
                    for name in ("wgan", "wgan-gp")}
         return labview.surfaces(result), sentence, {"steps": SURFACE_STEPS, **numbers}
 
-    def claim_a(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
-        return self._claim("a", request, values)
+    def claim_a(self, request: gr.Request | None, *values) -> Iterator[tuple]:
+        yield from self._claim("a", request, values)
 
-    def claim_b(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
-        return self._claim("b", request, values)
+    def claim_b(self, request: gr.Request | None, *values) -> Iterator[tuple]:
+        yield from self._claim("b", request, values)
 
-    def claim_c(self, request: gr.Request | None, *values) -> tuple[Image.Image, str, dict]:
-        return self._claim("c", request, values)
+    def claim_c(self, request: gr.Request | None, *values) -> Iterator[tuple]:
+        yield from self._claim("c", request, values)
 
-    def _claim(self, which: str, request: gr.Request | None, values: tuple) -> tuple[Image.Image, str, dict]:
+    def _claim(self, which: str, request: gr.Request | None, values: tuple) -> Iterator[tuple]:
         """Claim a, b or c on the fields' data, nets, seed and steps (claim a: as many D steps), capped at
-        MAX_CLAIM_STEPS and MAX_RUN_S; b on one seed, c on CLAIM_SEEDS. Figure, sentence, numbers."""
+        MAX_CLAIM_STEPS and MAX_RUN_S; b on one seed; c at two recipes on CLAIM_SEEDS, capped at CLAIM_C_STEPS
+        and CLAIM_C_S. A stream of (figure, sentence, numbers): the figure as it fills in, a progress line
+        that moves every PROGRESS_S, and at the end the figure, the sentence and the numbers."""
         check = Checks(language(request))
         config = self.config(values, check)
-        if config.steps > MAX_CLAIM_STEPS:
-            gr.Warning(text("msg.lab_claim_steps", check.lang, steps=config.steps, cap=MAX_CLAIM_STEPS))
-            config = dataclasses.replace(config, steps=MAX_CLAIM_STEPS)
+        cap, seconds = (CLAIM_C_STEPS, CLAIM_C_S) if which == "c" else (MAX_CLAIM_STEPS, MAX_RUN_S)
+        if config.steps > cap:
+            gr.Warning(text("msg.lab_claim_steps", check.lang, steps=config.steps, cap=cap))
+            config = dataclasses.replace(config, steps=cap)
         if which == "c" and lab.target(config.distribution, config.strokes).centers is None:
             raise check.error("msg.lab_no_modes")
-        deadline = time.monotonic() + MAX_RUN_S
+        started = time.monotonic()
+        deadline = started + seconds
         if which == "a":
-            result = lab.vanishing_gradient(config, d_steps=config.steps, every=max(1, config.steps // 30),
-                                            until=deadline)
-            figure = labview.vanishing_figure(result)
+            items = lab.vanishing_gradient_steps(config, d_steps=config.steps, every=max(1, config.steps // 30),
+                                                 until=deadline)
+        elif which == "b":
+            items = lab.objective_runs_as_done(config, until=deadline)
         else:
-            histories = lab.objective_runs(config, seeds=1 if which == "b" else CLAIM_SEEDS, until=deadline)
-            result = lab.loss_vs_progress(histories) if which == "b" else lab.mode_collapse(histories)
-            figure = (labview.progress_figure if which == "b" else labview.collapse_figure)(result)
+            items = lab.recipe_runs_as_done(config, CLAIM_SEEDS, until=deadline, workers=CLAIM_C_WORKERS)
+        total = {"a": config.steps, "b": len(lab.CLAIM_OBJECTIVES),
+                 "c": len(lab.RECIPE_OBJECTIVES) * len(lab.RECIPES)}[which]
+        done: dict = {}  # claim a: its record so far; b: histories by objective; c: by (objective, recipe)
+        result, drawn = None, 0.0
+        stop = threading.Event()
+        try:
+            for item in _as_they_come(items, stop):
+                if item is not None:
+                    if which == "a":
+                        done = item
+                    elif which == "b":
+                        done[item[0]] = item[1]
+                    else:
+                        done[item[0], item[1]] = item[2]
+                    result = claim_result(which, done)
+                count = (done["d_steps"][-1] if done else 0) if which == "a" else len(done)
+                line = text(f"lab.claim_{which}_progress", check.lang, done=count, total=total, seeds=CLAIM_SEEDS,
+                            seconds=time.monotonic() - started)
+                redraw = result is not None and item is not None and time.monotonic() - drawn >= FIGURE_S
+                if redraw:
+                    drawn = time.monotonic()
+                yield (claim_figure(which, result) if redraw else gr.update()), line, gr.update()
+        finally:
+            stop.set()
         if time.monotonic() >= deadline:
-            gr.Warning(text("msg.lab_claim_time", check.lang, seconds=MAX_RUN_S))
-        return figure, claim_sentence(which, result, check.lang), result
+            gr.Warning(text("msg.lab_claim_time", check.lang, seconds=seconds))
+        yield claim_figure(which, result), claim_sentence(which, result, check.lang), result
 
     # --- Pause, new settings and closing the page stop a page's streaming runs ---------------------
     # Stopped through events that the runs check rather than Gradio's `cancels=`: several settings changing at
@@ -456,6 +490,60 @@ def numbers_table(metrics: list[dict], names: tuple, lang: str) -> str:
     return "\n".join(rows)
 
 
+def _as_they_come(items: Iterator, stop: threading.Event) -> Iterator:
+    """items' values as they come, computed in a thread of their own, and None every PROGRESS_S meanwhile (so that
+    a progress line can move while a long item is computed); the thread takes no more values once stop is set."""
+    out: queue.Queue = queue.Queue()
+    end = object()
+
+    def produce() -> None:
+        try:
+            for item in items:
+                out.put(item)
+                if stop.is_set():
+                    break
+        except Exception as error:  # raised in the handler's thread, where Gradio shows it
+            out.put(error)
+        finally:
+            out.put(end)
+
+    threading.Thread(target=produce, daemon=True).start()
+    while True:
+        try:
+            item = out.get(timeout=PROGRESS_S)
+        except queue.Empty:
+            yield None
+            continue
+        if item is end:
+            return
+        if isinstance(item, Exception):
+            raise item
+        yield item
+
+
+def claim_result(which: str, done: dict) -> dict:
+    """A claim's numbers from what is measured so far: claim a's record, claim b's correlations per objective,
+    claim c's modes per recipe and objective (with the steps the runs reached and the seeds)."""
+    if which == "a":
+        return done
+    if which == "b":
+        return lab.loss_vs_progress(done)
+    by_recipe = {recipe: lab.mode_collapse({o: done[o, recipe] for o in lab.RECIPE_OBJECTIVES if (o, recipe) in done})
+                 for recipe in lab.RECIPES if any(r == recipe for _, r in done)}
+    return {"steps": min(run[-1]["step"] for runs in done.values() for run in runs),
+            "seeds": len(next(iter(done.values()))), **by_recipe}
+
+
+def claim_figure(which: str, result: dict) -> Image.Image:
+    """A claim's figure from its numbers, complete or not."""
+    if which == "a":
+        return labview.vanishing_figure(result)
+    if which == "b":
+        return labview.progress_figure(result)
+    return labview.collapse_figure({f"{objective}\n{recipe} recipe": entry for recipe in lab.RECIPES
+                                    for objective, entry in result.get(recipe, {}).items()})
+
+
 def claim_sentence(which: str, result: dict, lang: str) -> str:
     """One sentence that reads the experiment's measured numbers."""
     if which == "a":
@@ -467,7 +555,14 @@ def claim_sentence(which: str, result: dict, lang: str) -> str:
         e = {name: _fmt(v["r_estimate"], "+.2f") for name, v in result.items()}
         return text("lab.claim_b_result", lang, minimax=r["gan-minimax"], gan=r["gan"], wgan=e["wgan"],
                     gp=e["wgan-gp"], gan_estimate=e["gan"])
-    seeds = len(next(iter(result.values()))["modes"])
-    return text("lab.claim_c_result", lang, seeds=seeds, total=result["gan"]["modes_total"],
-                **{k.replace("-", "_"): v["mean_modes"] for k, v in result.items()},
-                **{f"q_{k.replace('-', '_')}": v["mean_high_quality"] for k, v in result.items()})
+    recipes = {}
+    for recipe in lab.RECIPES:
+        gan, gp = result[recipe]["gan"], result[recipe]["wgan-gp"]
+        recipes[recipe] = text("lab.claim_c_recipe", lang, recipe=text(f"lab.recipe.{recipe}", lang),
+                               gan=gan["mean_modes"], gan_seeds=", ".join(map(str, gan["modes"])),
+                               gan_q=gan["mean_high_quality"], gp=gp["mean_modes"],
+                               gp_seeds=", ".join(map(str, gp["modes"])), gp_q=gp["mean_high_quality"],
+                               verdict=text("lab.claim_c_fewer" if gan["mean_modes"] < gp["mean_modes"]
+                                            else "lab.claim_c_not_fewer", lang))
+    return text("lab.claim_c_result", lang, total=result["fast"]["gan"]["modes_total"], steps=result["steps"],
+                seeds=result["seeds"], **recipes)
