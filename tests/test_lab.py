@@ -86,7 +86,7 @@ def test_drawn_data_lies_along_the_strokes():
 @pytest.mark.parametrize("change, message", [
     (dict(lr_g=-1e-3), "lr_g must be a number from 1e-06 to 10, not -0.001"),
     (dict(lr_d=float("nan")), "lr_d must be a number from 1e-06 to 10, not nan"),
-    (dict(steps=0), "steps must be a whole number from 1 to 20000, not 0"),
+    (dict(steps=0), "steps must be a whole number from 1 to 400000, not 0"),
     (dict(batch=2.5), "batch must be a whole number"),
     (dict(distribution="heart"), "unknown distribution 'heart'"),
     (dict(distribution="drawn"), "the drawing is empty"),

@@ -263,7 +263,9 @@ def test_bench_prints_one_table_beside_the_papers_and_writes_json_and_figure(tmp
 @pytest.mark.parametrize("argv, message", [
     (["--suite", "veegan"], "unknown suite 'veegan'"),
     (["--suite", "pacgan", "--trials", "0"], "--trials must be from 1"),
-    (["--suite", "pacgan", "--steps", "20001"], "--steps must be from 1 to 20,000"),
+    (["--suite", "pacgan", "--steps", "400001"], "--steps must be from 1 to 400,000"),
+    (["--suite", "pacgan", "--device", "abacus"], "--device abacus:"),
+    (["--suite", "pacgan", "--workers", "0"], "--workers must be from 1 to 64"),
     (["--suite", "gan_toy", "--objectives", "pacgan4"], "suite gan_toy has no objective 'pacgan4'"),
 ])
 def test_bad_bench_input_is_one_line_and_exit_2(argv, message, capsys):
@@ -298,3 +300,56 @@ def test_tensorflow_1_rmsprop_follows_its_formula():
         small.grad = torch.tensor([1e-3])
         make_optimizer(name, [small], lr=5e-5).step()
         assert -small.item() == pytest.approx(step, rel=1e-3)
+
+
+def _numbers(result: dict) -> str:
+    """A suite's measured numbers without the seconds they took, as JSON (where NaN equals NaN)."""
+    return json.dumps({key: [{**r, "final": {k: v for k, v in r["final"].items() if k != "seconds"}} for r in runs]
+                       for key, runs in result["runs"].items()})
+
+
+@pytest.mark.parametrize("suite, objective", [("unrolled", "unrolled"), ("tutorial", "gan")])
+def test_the_device_path_gives_the_cpu_path_s_numbers(suite, objective):
+    """bench --device D --workers N moves every run onto D and trains the trials side by side: in processes of
+    their own (the unrolled suite), or in one step where BatchedRuns can (the tutorial's); on the CPU, 200 steps
+    give the numbers one run after another gives."""
+    serial = bench.run_suite(SUITES[suite], 2, 200, [objective], SUITES[suite].distributions[:1])
+    device = bench.run_suite(SUITES[suite], 2, 200, [objective], SUITES[suite].distributions[:1], device="cpu",
+                             workers=2)
+    assert _numbers(device) == _numbers(serial) and len(next(iter(serial["runs"].values()))) == 2
+
+
+def test_a_stopped_run_continues_where_it_was_saved(tmp_path, monkeypatch):
+    """A run of a full schedule is saved at every measurement: stopped, it continues from there with the numbers
+    it would have had."""
+    args = (SUITES["pacgan"], "pacgan2", "pacgan-ring", 0, 20)
+    whole, state = bench.one_run(*args), tmp_path / "run.safetensors"
+    measure, calls = bench.measure, []
+
+    def stopped_at_the_fourth(run, samples):
+        calls.append(run.step)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return measure(run, samples)
+
+    monkeypatch.setattr(bench, "measure", stopped_at_the_fourth)
+    with pytest.raises(KeyboardInterrupt):
+        bench.one_run(*args, state=state)
+    monkeypatch.undo()
+    assert calls == [0, 2, 4, 6] and lab.saved.load_run(state).step == 4
+    resumed = bench.one_run(*args, state=state)
+    assert _numbers({"runs": {"x": [resumed]}}) == _numbers({"runs": {"x": [whole]}})
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.parametrize("suite, objective", [("pacgan", "pacgan4"), ("unrolled", "unrolled"), ("gan_toy", "wgan")])
+def test_the_suites_train_on_cuda_from_the_cpu_s_start(suite, objective):
+    """On a GPU each run starts from the CPU's weights and draws the CPU's batches: the first measurement is the
+    CPU's, and 50 steps later the numbers are of the same kind (the arithmetic differs in its last bits)."""
+    distribution = SUITES[suite].distributions[:1]
+    cpu = bench.run_suite(SUITES[suite], 2, 50, [objective], distribution)
+    cuda = bench.run_suite(SUITES[suite], 2, 50, [objective], distribution, device="cuda", workers=2)
+    for a, b in zip(*(next(iter(r["runs"].values())) for r in (cpu, cuda)), strict=True):
+        assert a["curve"][0]["modes"] == b["curve"][0]["modes"] and b["final"]["step"] == 50
+        assert b["final"]["high_quality"] == pytest.approx(a["final"]["high_quality"], abs=0.2)

@@ -41,15 +41,25 @@ from .claims import (
     vanishing_gradient_steps,
 )
 from .commands import cli
-from .config import LIMITS, MAX_STEPS, NOISES, OBJECTIVES, OPTIMIZERS, LabConfig, in_range, shared_settings
+from .config import (
+    LIMITS,
+    MAX_STEPS,
+    NOISES,
+    OBJECTIVES,
+    OPTIMIZERS,
+    TAB_LIMITS,
+    LabConfig,
+    in_range,
+    shared_settings,
+)
 from .measures import mode_coverage, pearson, wasserstein1
 from .nets import mlp
 from .runs import THREADS, LabRun, Snapshot, history_run
 from .targets import DISTRIBUTIONS, VIEW, LabError, target
 
 __all__ = ["CLAIM_OBJECTIVES", "DISTRIBUTIONS", "LIMITS", "MAX_STEPS", "MIXTURES", "NOISES", "OBJECTIVES",
-           "OPTIMIZERS", "RECIPES", "RECIPE_OBJECTIVES", "THREADS", "VIEW", "BatchedRuns", "LabConfig", "LabError",
-           "LabRun", "Snapshot", "all_claims", "batched_histories", "cli", "history_run",
+           "OPTIMIZERS", "RECIPES", "RECIPE_OBJECTIVES", "TAB_LIMITS", "THREADS", "VIEW", "BatchedRuns", "LabConfig",
+           "LabError", "LabRun", "Snapshot", "all_claims", "batched_histories", "cli", "history_run",
            "in_range", "loss_vs_progress", "mlp", "mode_collapse", "mode_coverage", "objective_runs",
            "objective_runs_as_done", "pearson", "recipe_runs_as_done", "shared_settings", "target",
            "vanishing_gradient", "vanishing_gradient_steps", "wasserstein1"]

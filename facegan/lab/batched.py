@@ -53,13 +53,13 @@ class StackedMLP(nn.Module):
     runs. Its length is padded to a multiple of ALIGN: no element falls in a vectorised kernel's scalar tail,
     so each is updated the same way whatever K."""
 
-    def __init__(self, nets: Sequence[MLP]) -> None:
+    def __init__(self, nets: Sequence[MLP], device: torch.device | str = "cpu") -> None:
         super().__init__()
         k = len(nets)
         shapes = [shape for layer in nets[0].layers for shape in ((layer.in_features, layer.out_features),
                                                                     (1, layer.out_features))]
         size = k * sum(rows * cols for rows, cols in shapes)
-        self.flat = nn.Parameter(torch.zeros(-(-size // ALIGN) * ALIGN))
+        self.flat = nn.Parameter(torch.zeros(-(-size // ALIGN) * ALIGN, device=device))
         self.flat.grad = torch.zeros_like(self.flat)
         views, offset = [], 0
         for rows, cols in shapes:
@@ -111,7 +111,9 @@ def unbatched_settings(config: LabConfig) -> list[str]:
 class BatchedRuns:
     """K runs of one config but the seed, stepped together; `runs` hold each one's state once `sync`ed."""
 
-    def __init__(self, configs: Sequence[LabConfig]) -> None:
+    def __init__(self, configs: Sequence[LabConfig], device: torch.device | str = "cpu") -> None:
+        """The runs start as LabRuns on the CPU (their weights, streams, evaluation points), which they are synced
+        back to for measuring; the stacked nets, their optimisers and the batches train on device."""
         if not configs:
             raise ValueError("BatchedRuns needs at least one config")
         first = dataclasses.replace(configs[0], seed=0)
@@ -122,8 +124,9 @@ class BatchedRuns:
                              f"least one D step a round; these settings need LabRun: {', '.join(unbatched)}")
         self.runs = [LabRun(config) for config in configs]  # each run's init, data, noise and eval points
         self.config, self.objective = self.runs[0].config, self.runs[0].objective
-        self.G = StackedMLP([run.G for run in self.runs])
-        self.D = StackedMLP([run.D for run in self.runs])
+        self.device = torch.device(device)
+        self.G = StackedMLP([run.G for run in self.runs], self.device)
+        self.D = StackedMLP([run.D for run in self.runs], self.device)
         self.g_params = [p for layer in self.G.layers for p in layer]
         betas = (self.config.beta1, self.config.beta2)
         self.opt_g = make_optimizer(self.config.optimizer, [self.G.flat], self.config.lr_g, betas, fused=True)
@@ -149,7 +152,7 @@ class BatchedRuns:
             if self.objective.penalty:
                 parts["alpha"].append(torch.rand(d_points, 1, generator=run.gen))
             parts["z_g"].append(run.noise(g_points))
-        self.block = {name: torch.stack(values).view(len(self.runs), -1, c.batch, values[0].shape[-1])
+        self.block = {name: torch.stack(values).view(len(self.runs), -1, c.batch, values[0].shape[-1]).to(self.device)
                       for name, values in parts.items() if values}
         self.used = 0
 

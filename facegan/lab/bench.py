@@ -2,6 +2,7 @@
 table beside the papers' own rows, with a figure.
 
     python -m facegan.lab bench --suite pacgan [--trials 3] [--steps 3000] [--objectives gan,pacgan4]
+                                [--device cuda] [--workers 16]
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ import numpy as np
 import torch
 
 from ..files import atomic_write
+from .batched import BatchedRuns, unbatched_settings
+from .jobs import Jobs, as_done
 from .measures import literature_metrics, wasserstein1
 from .runs import LabRun
+from .saved import load_run_and_history, save_run
 from .suites import SUITES, Suite
 from .targets import LabError, target
 
@@ -39,28 +43,77 @@ def measure(run: LabRun, samples: int) -> tuple[dict, np.ndarray]:
     return metrics, fake
 
 
-def one_run(suite: Suite, objective: str, distribution: str, trial: int, steps: int) -> dict:
-    """One trained run: modes against steps, and at the end the paper's numbers with the exact W1 to as many
-    real points; the first trial keeps STRIP snapshots of where its samples lie."""
-    config = suite.config(objective, distribution, trial, steps)
-    run = LabRun(config)
-    started = time.perf_counter()
-    curve, strip = [], []
-    marks = {round(steps * i / CURVE_POINTS) for i in range(CURVE_POINTS + 1)}
-    shots = {round(steps * i / (STRIP - 1)) for i in range(STRIP)}
-    for mark in sorted(marks | shots):
-        run.advance(mark - run.step)
-        metrics, fake = measure(run, suite.samples)
-        if mark in marks:
-            curve.append(metrics)
-        if trial == 0 and mark in shots:
-            strip.append({"step": run.step, "points": np.round(fake[:STRIP_POINTS], 3).tolist()})
-        if run.diverged:
-            break
+def _marks(steps: int) -> tuple[set[int], set[int]]:
+    """The steps a run is measured at (CURVE_POINTS + 1, evenly) and pictured at (STRIP, the first trial's)."""
+    return ({round(steps * i / CURVE_POINTS) for i in range(CURVE_POINTS + 1)},
+            {round(steps * i / (STRIP - 1)) for i in range(STRIP)})
+
+
+def _measure_into(record: dict, run: LabRun, samples: int, curve: bool, shot: bool) -> None:
+    """The run's numbers into its record's curve, its points into its strip, as asked."""
+    metrics, fake = measure(run, samples)
+    if curve:
+        record["curve"].append(metrics)
+    if shot:
+        record["strip"].append({"step": run.step, "points": np.round(fake[:STRIP_POINTS], 3).tolist()})
+
+
+def _result(run: LabRun, trial: int, record: dict, samples: int, seconds: float) -> dict:
+    """A finished run's entry: its settings, its final numbers with the exact W1 to as many real points, its curve
+    and strip."""
+    _, fake = measure(run, samples)
     real = run.target.sample(W1_POINTS, torch.Generator().manual_seed(EVAL_SEED + 1)).numpy()
-    final = {**curve[-1], "w1": wasserstein1(fake[:W1_POINTS], real), "diverged": run.diverged,
-             "seconds": round(time.perf_counter() - started, 1)}
-    return {"trial": trial, "config": settings(config), "final": final, "curve": curve, "strip": strip}
+    final = {**record["curve"][-1], "w1": wasserstein1(fake[:W1_POINTS], real), "diverged": run.diverged,
+             "seconds": round(seconds, 1)}
+    return {"trial": trial, "config": settings(run.config), "final": final, "curve": record["curve"],
+            "strip": record["strip"]}
+
+
+def one_run(suite: Suite, objective: str, distribution: str, trial: int, steps: int, device: str = "cpu",
+            state: Path | None = None) -> dict:
+    """One trained run on device: modes against steps, and at the end the paper's numbers with the exact W1 to as
+    many real points; the first trial keeps STRIP snapshots of where its samples lie.
+
+    With state, the run is saved there at every measurement (nets, optimisers, stream and the measurements so
+    far) and, stopped, continues from there when run again: the same numbers as a run never stopped."""
+    config = suite.config(objective, distribution, trial, steps)
+    run, record = LabRun(config, device), {"curve": [], "strip": [], "seconds": 0.0}
+    if state is not None and state.is_file():
+        saved, history = load_run_and_history(state, device)
+        if saved.config == config:
+            run, record = saved, history[0]
+    started = time.perf_counter() - record["seconds"]
+    marks, shots = _marks(steps)
+    for mark in sorted(marks | shots):
+        if record["curve"] and (mark <= run.step or run.diverged):
+            continue  # measured before the run was stopped, or after it diverged
+        run.advance(mark - run.step)
+        _measure_into(record, run, suite.samples, mark in marks, trial == 0 and mark in shots)
+        if state is not None:
+            record["seconds"] = time.perf_counter() - started
+            save_run(run, state, [record])
+    return _result(run, trial, record, suite.samples, time.perf_counter() - started)
+
+
+def batched_runs(suite: Suite, objective: str, distribution: str, trials: Sequence[int], steps: int,
+                 device: str = "cpu") -> list[dict]:
+    """The trials of one objective on one data set trained side by side in one step (`BatchedRuns`), each measured
+    as `one_run` measures; each run's seconds are its share of their time together."""
+    batch = BatchedRuns([suite.config(objective, distribution, trial, steps) for trial in trials], device)
+    records = [{"curve": [], "strip": []} for _ in trials]
+    live = set(trials)  # a diverged run goes on with NaNs beside the others, no longer measured
+    started = time.perf_counter()
+    marks, shots = _marks(steps)
+    for mark in sorted(marks | shots):
+        batch.advance(mark - batch.step)
+        for trial, run, record in zip(trials, batch.sync(), records, strict=True):
+            if trial in live:
+                _measure_into(record, run, suite.samples, mark in marks, trial == 0 and mark in shots)
+                if run.diverged:
+                    live.discard(trial)
+    seconds = (time.perf_counter() - started) / len(trials)
+    return [_result(run, trial, record, suite.samples, seconds)
+            for trial, run, record in zip(trials, batch.runs, records, strict=True)]
 
 
 def settings(config) -> dict:
@@ -69,11 +122,15 @@ def settings(config) -> dict:
 
 
 def run_suite(suite: Suite, trials: int, steps: int, objectives: Sequence[str] | None = None,
-              distributions: Sequence[str] | None = None,
-              progress: Callable[[str], None] | None = None, out: Path | None = None) -> dict:
-    """Every chosen objective × data set over trials; written to out (JSON) after every run, so that a long
-    suite stopped early keeps what it measured. Runs already in out, measured with the same steps, are kept
-    and not run again while the suite sets them as it did: a suite can be run in parts, or resumed."""
+              distributions: Sequence[str] | None = None, progress: Callable[[str], None] | None = None,
+              out: Path | None = None, device: str = "cpu", workers: int = 1) -> dict:
+    """Every chosen objective × data set over trials, on device; written to out (JSON) after every run, so that a
+    long suite stopped early keeps what it measured. Runs already in out, measured with the same steps, are kept
+    and not run again while the suite sets them as it did: a suite can be run in parts, or resumed.
+
+    An objective's trials train side by side in one step where `BatchedRuns` can train them (plain MLPs, one
+    optimiser, alternating), else one run a trial, `workers` of them at once in processes of their own; with out,
+    each such run is saved beside it (bench-SUITE-runs/) as it goes and a stopped one continues where it was."""
     result = {"suite": suite.name, "paper": suite.paper, "steps": steps, "full_steps": suite.full_steps,
               "trials": trials, "samples": suite.samples, "runs": {},
               "quoted": [q.__dict__ for q in suite.quoted]}
@@ -86,18 +143,36 @@ def run_suite(suite: Suite, trials: int, steps: int, objectives: Sequence[str] |
                         and r.get("config") == settings(suite.config(objective, distribution, r["trial"], steps))]
                 if kept:
                     result["runs"][key] = kept
+    states = out.with_name(f"{out.stem}-runs") if out else None
+    jobs: Jobs = {}
     for distribution in distributions or suite.distributions:
         for objective in objectives or suite.objectives:
             key = f"{objective} · {distribution}"
-            done = result["runs"].setdefault(key, [])
-            for trial in sorted(set(range(trials)) - {r["trial"] for r in done}):
-                if progress:
-                    progress(f"{key} trial {trial}")
-                done.append(one_run(suite, objective, distribution, trial, steps))
-                done.sort(key=lambda r: r["trial"])
-                if out:  # after every run, whole: a stopped suite resumes from here
-                    with atomic_write(out) as tmp:
-                        tmp.write_text(json.dumps(result) + "\n")
+            missing = sorted(set(range(trials)) - {r["trial"] for r in result["runs"].setdefault(key, [])})
+            if not missing:
+                continue
+            if unbatched_settings(suite.config(objective, distribution, missing[0], steps)):
+                for trial in missing:
+                    state = states / f"{objective}-{distribution}-{trial}.safetensors" if states else None
+                    jobs[f"{key} · {trial}"] = (one_run, (suite, objective, distribution, trial, steps, device, state),
+                                                ())
+            else:
+                jobs[f"{key} · {','.join(map(str, missing))}"] = (
+                    batched_runs, (suite, objective, distribution, missing, steps, device), ())
+    if states and any(args[-1] for function, args, _ in jobs.values() if function is one_run):
+        states.mkdir(parents=True, exist_ok=True)
+    for name, done in as_done(jobs, workers, costliest_first=False):
+        key, _ = name.rsplit(" · ", 1)
+        done = done if isinstance(done, list) else [done]
+        result["runs"][key] = sorted(result["runs"][key] + done, key=lambda r: r["trial"])
+        if progress:
+            progress(f"{name}: {max(r['final']['seconds'] for r in done):.0f} s")
+        if out:  # after every run, whole: a stopped suite resumes from here
+            with atomic_write(out) as tmp:
+                tmp.write_text(json.dumps(result) + "\n")
+            for r in done:
+                (states / f"{key.replace(' · ', '-')}-{r['trial']}.safetensors").unlink(missing_ok=True)
+    result["runs"] = {key: runs for key, runs in result["runs"].items() if runs}
     return result
 
 
@@ -220,14 +295,14 @@ def strip_keys(result: dict) -> list[str]:
 def check(suite: str, trials: int, steps: int | None, objectives: Sequence[str] | None,
           distributions: Sequence[str] | None) -> Suite:
     """The suite, or one LabError saying which input is wrong."""
-    from .config import MAX_STEPS
+    from .config import SCHEDULE_STEPS
 
     if suite not in SUITES:
         raise LabError(f"unknown suite {suite!r}: choose one of {', '.join(SUITES)}")
     if not 1 <= trials <= MAX_TRIALS:
         raise LabError(f"--trials must be from 1 to {MAX_TRIALS}, not {trials}")
-    if steps is not None and not 1 <= steps <= MAX_STEPS:
-        raise LabError(f"--steps must be from 1 to {MAX_STEPS:,}, not {steps:,}")
+    if steps is not None and not 1 <= steps <= SCHEDULE_STEPS:
+        raise LabError(f"--steps must be from 1 to {SCHEDULE_STEPS:,}, not {steps:,}")
     chosen = SUITES[suite]
     for name, given, known in (("objective", objectives, chosen.objectives),
                                ("distribution", distributions, chosen.distributions)):

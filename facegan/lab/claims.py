@@ -11,10 +11,8 @@ that the studio shows a first result within seconds and fills in the rest.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 
 import numpy as np
 import torch
@@ -22,6 +20,7 @@ import torch
 from ..losses import generator_loss
 from .batched import batched_histories
 from .config import LIMITS, OBJECTIVES, LabConfig, shared_settings
+from .jobs import Jobs, as_done
 from .measures import pearson, total_norm
 from .runs import LabRun, one_thread
 from .suites import face_recipe
@@ -92,7 +91,7 @@ def objective_runs_as_done(config: LabConfig, seeds: int = 1, every: int | None 
                            objectives: Sequence[str] = CLAIM_OBJECTIVES, until: float | None = None,
                            workers: int = 1) -> Iterator[tuple[str, list[list[dict]]]]:
     """`objective_runs`' histories objective by objective as each one's runs are done, the cheapest first."""
-    yield from _completed(_objective_jobs(config, seeds, every, objectives, until), workers, costliest_first=False)
+    yield from as_done(_objective_jobs(config, seeds, every, objectives, until), workers, costliest_first=False)
 
 
 def recipe_config(config: LabConfig, objective: str, recipe: str, seed: int) -> LabConfig:
@@ -114,7 +113,7 @@ def recipe_runs_as_done(config: LabConfig, seeds: int = 3, objectives: Sequence[
                     for seed in range(seeds)]
             jobs[f"{objective} · {recipe}"] = (batched_histories, (runs, config.steps, until),
                                                (runs[0].d_steps, OBJECTIVES[objective].penalty))
-    for name, histories in _completed(jobs, workers, costliest_first=False):
+    for name, histories in as_done(jobs, workers, costliest_first=False):
         objective, recipe = name.split(" · ")
         yield objective, recipe, histories
 
@@ -130,7 +129,7 @@ def all_claims(config: LabConfig, seeds: int = 5, d_steps: int = 3000, workers: 
 
 
 def _objective_jobs(config: LabConfig, seeds: int, every: int | None, objectives: Sequence[str],
-                    until: float | None) -> dict[str, tuple[Callable, tuple, tuple]]:
+                    until: float | None) -> Jobs:
     """Each objective's batched runs as (function, arguments, cost), its cost being its critic steps and
     whether it has a penalty."""
     every = every or max(1, config.steps // 40)
@@ -144,35 +143,15 @@ def _objective_jobs(config: LabConfig, seeds: int, every: int | None, objectives
     return jobs
 
 
-def _in_processes(jobs: dict[str, tuple[Callable, tuple, tuple]], workers: int,
-                  progress: Callable[[str], None] | None) -> dict:
-    """Each job's result, by name in the jobs' order (`_completed`, costliest first); progress(name) is called
+def _in_processes(jobs: Jobs, workers: int, progress: Callable[[str], None] | None) -> dict:
+    """Each job's result, by name in the jobs' order (`jobs.as_done`, costliest first); progress(name) is called
     as each one's result comes in."""
     out = {}
-    for name, result in _completed(jobs, workers):
+    for name, result in as_done(jobs, workers):
         out[name] = result
         if progress:
             progress(name)
     return {name: out[name] for name in jobs}
-
-
-def _completed(jobs: dict[str, tuple[Callable, tuple, tuple]], workers: int,
-               costliest_first: bool = True) -> Iterator[tuple[str, object]]:
-    """Each job's (name, result) as it is done: one after another in the jobs' order, or with workers > 1 that
-    many at once, each in its own process (on one thread), started costliest first, so that the cheap ones fill
-    in after them, or in the jobs' order, so that the first results come soonest."""
-    if workers == 1:
-        for name, (function, args, _) in jobs.items():
-            yield name, function(*args)
-        return
-    order = sorted(jobs, key=lambda name: jobs[name][2], reverse=True) if costliest_first else list(jobs)
-    pool = ProcessPoolExecutor(min(workers, len(jobs)), mp_context=multiprocessing.get_context("spawn"))
-    try:
-        futures = {pool.submit(jobs[name][0], *jobs[name][1]): name for name in order}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
-    finally:
-        pool.shutdown(cancel_futures=True)
 
 
 def loss_vs_progress(histories: dict[str, list[list[dict]]]) -> dict:

@@ -3,8 +3,8 @@
     python -m facegan.lab claims [--seeds 5] [--steps 2000] [--d-steps 3000] [--workers N] [--out docs/lab]
     python -m facegan.lab run --objective wgan-gp --distribution ring [--steps 2000] [--json out.json]
     python -m facegan.lab presets [--out checkpoints/lab]     # the runs that open trained in the tab
-    python -m facegan.lab bench --suite pacgan|unrolled|gan_toy|tutorial [--trials 3] [--steps S]
-                                [--out checkpoints/lab]
+    python -m facegan.lab bench --suite pacgan|unrolled|unrolled-notebook|gan_toy|tutorial [--trials 3] [--steps S]
+                                [--device cuda] [--workers N] [--out checkpoints/lab]
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..cli import Parser, UsageError
 from ..cli import run as run_cli
+from ..optim import resolve_device
 from .claims import MIXTURES, all_claims, claims_table, loss_vs_progress, mode_collapse
 from .config import LIMITS, OBJECTIVES, LabConfig, in_range
 from .runs import history_run
@@ -52,6 +53,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--steps", type=int, help="generator steps per run (default: the suite's stated fraction)")
     bench.add_argument("--objectives", help="comma-separated; default: all of the suite's")
     bench.add_argument("--distributions", help="comma-separated; default: all of the suite's")
+    bench.add_argument("--device", default="cpu", help="a torch device to train on: cpu (default), cuda, cuda:1, auto")
+    bench.add_argument("--workers", type=int, default=1,
+                       help="runs at once, each in a process of its own on the device, where the trials cannot train "
+                            "side by side in one step (default 1)")
     bench.add_argument("--out", type=Path, default=PRESETS,
                        help=f"folder for bench-SUITE.json and .png, where the studio reads them (default {PRESETS})")
     return p
@@ -66,11 +71,18 @@ def bench_main(args: argparse.Namespace) -> int:
 
     objectives, distributions = _names(args.objectives), _names(args.distributions)
     suite = check(args.suite, args.trials, args.steps, objectives, distributions)
+    if not 1 <= args.workers <= 64:
+        raise UsageError("--workers must be from 1 to 64")
+    try:
+        device = str(resolve_device(args.device))
+    except (ValueError, RuntimeError) as error:
+        raise UsageError(f"--device {args.device}: {error}") from None
     steps = args.steps or suite.steps
     args.out.mkdir(parents=True, exist_ok=True)
     json_path, figure_path = args.out / f"bench-{suite.name}.json", args.out / f"bench-{suite.name}.png"
     result = run_suite(suite, args.trials, steps, objectives, distributions,
-                       progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True), out=json_path)
+                       progress=lambda what: print(f"  {what}", file=sys.stderr, flush=True), out=json_path,
+                       device=device, workers=args.workers)
     result["seconds"] = round(sum(r["final"]["seconds"] for runs in result["runs"].values() for r in runs))
     json_path.write_text(json.dumps(result) + "\n")
     figure(result, figure_path)

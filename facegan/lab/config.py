@@ -15,19 +15,22 @@ NOISES = ("gaussian", "uniform")
 # code trains with, and the Unrolled GAN notebook's simultaneous ops).
 UPDATES = ("alternate", "joint")
 SUBSTEPS = ("d_real", "d_fake", "d_update", "g_forward", "g_update")  # one round, as the model graph shows it
-MAX_STEPS = 20_000
+MAX_STEPS = 20_000  # a run's rounds in the tab
+SCHEDULE_STEPS = 400_000  # a run's rounds in the engine: the longest published schedule, PacGAN's 400 epochs
 # Every numeric setting's range (whole numbers where the ends are ints): the engine's check, the tab's fields and
 # messages, and the command line all read it. The caps on the tab's own settings keep one round on a laptop's
 # single core short enough for a live picture; widths, noise and the literature's settings reach as far as the
-# published benchmark suites need.
+# published benchmark suites need; a run's steps reach the longest published schedule, where the tab's stay within
+# MAX_STEPS (TAB_LIMITS).
 LIMITS = {"g_width": (1, 512), "g_depth": (1, 6), "d_width": (1, 512), "d_depth": (1, 6), "d_steps": (0, 10),
-          "batch": (2, 2048), "steps": (1, MAX_STEPS), "seed": (0, 2**32 - 1), "lr_g": (1e-6, 10.0),
+          "batch": (2, 2048), "steps": (1, SCHEDULE_STEPS), "seed": (0, 2**32 - 1), "lr_g": (1e-6, 10.0),
           "lr_d": (1e-6, 10.0), "beta1": (0.0, 0.999), "beta2": (0.0, 0.9999), "clip": (1e-4, 10.0),
           "gp_lambda": (0.0, 1000.0), "g_steps": (0, 10), "beta1_d": (0.0, 0.999), "beta2_d": (0.0, 0.9999),
           "noise_dim": (1, 256),
           # the literature's nets and fixes
           "d_maxout": (1, 8), "pack": (1, 8), "unroll": (0, 10), "r1_gamma": (0.0, 1000.0), "d_scale": (0.01, 100.0),
           "init_gain": (0.01, 10.0)}
+TAB_LIMITS = {**LIMITS, "steps": (1, MAX_STEPS)}  # the studio's fields and messages
 # D's optimiser settings, which follow G's unless set apart (GAN Lab sets each net's).
 PER_NET = {"optimizer_d": "optimizer", "beta1_d": "beta1", "beta2_d": "beta2"}
 

@@ -73,10 +73,15 @@ class Snapshot:
 
 
 class LabRun:
-    """One training run, stepped by hand (`d_step`, `g_step`) or by `advance`; deterministic for a seed on the CPU."""
+    """One training run, stepped by hand (`d_step`, `g_step`) or by `advance`; deterministic for a seed on the CPU.
 
-    def __init__(self, config: LabConfig) -> None:
+    On another device (a GPU), the nets and their optimisers live there; the weights are initialised and every
+    batch, noise vector and mixing weight is drawn on the CPU from the run's own stream, as on the CPU, and then
+    moved: the same run on any device, but for the device's arithmetic."""
+
+    def __init__(self, config: LabConfig, device: str | torch.device = "cpu") -> None:
         self.config = config.check()
+        self.device = torch.device(device)
         self.objective = OBJECTIVES[config.objective]
         self.target = target(config.distribution, config.strokes, config.seed)
         gen = self.gen = torch.Generator().manual_seed(config.seed)
@@ -89,6 +94,8 @@ class LabRun:
             with torch.random.fork_rng():  # the power iteration's first vector, from the run's seed
                 torch.manual_seed(config.seed)
                 spectral_normalize(self.D)
+        self.G.to(self.device)
+        self.D.to(self.device)
         self.g_params = list(self.G.parameters())
         self.opt_g = make_optimizer(config.optimizer, self.g_params, config.lr_g, (config.beta1, config.beta2),
                                     fused=True)
@@ -96,17 +103,18 @@ class LabRun:
                                     (config.beta1_d, config.beta2_d), fused=True)
         # Fixed evaluation points, from their own stream so that measuring never changes training.
         eval_gen = torch.Generator().manual_seed(config.seed + EVAL_SEED_OFFSET)
-        self.real_eval = self.target.sample(EVAL_POINTS, eval_gen)
+        self.real_eval = self.target.sample(EVAL_POINTS, eval_gen).to(self.device)
         self.z_eval = self.noise(EVAL_POINTS, eval_gen)
-        self.real_histogram = grid_histogram(self.real_eval.numpy())
+        self.real_histogram = grid_histogram(self.real_eval.cpu().numpy())
         self.step = self.d_updates = self.rounds = 0  # generator steps, discriminator steps, rounds
         self.loss_d = self.loss_g = float("nan")  # of the last training batch
 
     def noise(self, n: int, gen: torch.Generator | None = None) -> torch.Tensor:
+        """n noise vectors drawn on the CPU from gen (the run's stream unless given), on the run's device."""
         gen = gen or self.gen
         if self.config.noise == "uniform":
-            return torch.rand(n, self.config.noise_dim, generator=gen) * 2 - 1
-        return torch.randn(n, self.config.noise_dim, generator=gen)
+            return (torch.rand(n, self.config.noise_dim, generator=gen) * 2 - 1).to(self.device)
+        return torch.randn(n, self.config.noise_dim, generator=gen).to(self.device)
 
     def d_step(self) -> None:
         """One discriminator/critic update on a fresh real batch and fresh fakes (GAN Lab's step by step)."""
@@ -141,7 +149,8 @@ class LabRun:
 
     def _real(self) -> torch.Tensor:
         """A batch of packed real samples."""
-        return pack(self.target.sample(self.config.batch * self.config.pack, self.gen), self.config.pack)
+        return pack(self.target.sample(self.config.batch * self.config.pack, self.gen).to(self.device),
+                    self.config.pack)
 
     def _fake(self) -> torch.Tensor:
         """A batch of packed generated samples. With BatchNorm, G runs once per place in the pack, as PacGAN's
@@ -158,7 +167,7 @@ class LabRun:
         scores = self.D(torch.cat([real, fake]))
         loss = discriminator_loss(o.loss, scores[:n], scores[n:])
         if o.penalty:
-            alpha = torch.rand(n, 1, generator=self.gen)
+            alpha = torch.rand(n, 1, generator=self.gen).to(self.device)
             loss = loss + c.gp_lambda * gradient_penalty(self.D, real, fake, alpha)
         if o.r1:
             loss = loss + c.r1_gamma / 2 * r1_penalty(self.D, real)
@@ -241,7 +250,7 @@ class LabRun:
         with one_thread():
             metrics, fake, push = self._observe()
             with torch.no_grad():
-                heat = self.D(view_cells().repeat(1, self.config.pack)).view(HEAT, HEAT)  # packed: m copies
+                heat = self.D(view_cells().repeat(1, self.config.pack).to(self.device)).view(HEAT, HEAT)  # m copies
                 heat = torch.sigmoid(heat) if self.objective.loss == "dcgan" else heat
                 spread = 1.0 if self.config.noise == "uniform" else 2.0  # uniform noise spans ±1, Gaussian ±2σ
                 if self.config.noise_dim == 1:  # a curve
@@ -251,9 +260,9 @@ class LabRun:
                     grid = torch.cartesian_prod(u, u)
                     z, shape = torch.cat([grid, grid.new_zeros(len(grid), self.config.noise_dim - 2)], 1), (MESH, MESH)
                 with self.evaluating():
-                    mesh = self.G(z).view(*shape, 2)
-        return Snapshot({**metrics, **self._distances(fake)}, self.real_eval.numpy(), fake, push, heat.numpy(),
-                        mesh.numpy(), self.objective.loss == "dcgan")
+                    mesh = self.G(z.to(self.device)).view(*shape, 2)
+        return Snapshot({**metrics, **self._distances(fake)}, self.real_eval.cpu().numpy(), fake, push,
+                        heat.cpu().numpy(), mesh.cpu().numpy(), self.objective.loss == "dcgan")
 
     @contextlib.contextmanager
     def evaluating(self) -> Iterator[None]:
@@ -268,7 +277,7 @@ class LabRun:
     def sample(self, n: int, gen: torch.Generator) -> np.ndarray:
         """n generated points from noise drawn from gen (not the run's own stream)."""
         with one_thread(), torch.no_grad(), self.evaluating():
-            return self.G(self.noise(n, gen)).numpy()
+            return self.G(self.noise(n, gen)).cpu().numpy()
 
     def _observe(self) -> tuple[dict, np.ndarray, np.ndarray]:
         """The numbers but the distances, the generated points, and −∇ₓ of the generator's loss at each."""
@@ -290,17 +299,17 @@ class LabRun:
             loss_d = discriminator_loss(o.loss, real_scores, fake_scores).item()
             estimate = (real_scores.mean() - fake_scores.mean()).item()
             accuracy = ((real_scores > 0).float().mean() + (fake_scores < 0).float().mean()).item() / 2
-        fake_np = fake.detach().numpy()
+        fake_np = fake.detach().cpu().numpy()
         metrics = {"step": self.step, "d_updates": self.d_updates, "round": self.rounds, "loss_d": loss_d,
                    "loss_g": loss_g.item(),
                    "estimate": estimate, "grad_g": grad_g, "accuracy": accuracy}
-        return metrics, fake_np, -point_grads.numpy() * len(fake_np)
+        return metrics, fake_np, -point_grads.cpu().numpy() * len(fake_np)
 
     def _distances(self, fake: np.ndarray) -> dict:
         """The generated points' exact W1 to the real ones, KL(real‖fake) and JS by grid and, for a mixture,
         modes covered and the 3σ share."""
         kl, js = grid_divergences(self.real_histogram, fake)
-        out = {"w1": wasserstein1(fake, self.real_eval.numpy()), "kl": kl, "js": js, "modes": None,
+        out = {"w1": wasserstein1(fake, self.real_eval.cpu().numpy()), "kl": kl, "js": js, "modes": None,
                "modes_total": None, "high_quality": None}
         if self.target.centers is not None:
             modes, quality = mode_coverage(fake, self.target.centers.numpy(), self.target.sigma)

@@ -26,8 +26,8 @@ NETS = ("G", "D")  # a Lab run has no EMA copy of G; its optimisers are saved un
 def save_run(run: LabRun, path: Path, history: Sequence[dict] = ()) -> Path:
     """Write run to path (atomically), with its measurements so far (its curves), and return path."""
     optimizers = {opt: getattr(run, opt).state_dict() for opt in OPTIMIZER_KEYS}
-    tensors = {name: t.contiguous() for name, t in flat_tensors({net: getattr(run, net).state_dict() for net in NETS},
-                                                                 optimizers).items()}
+    tensors = {name: t.detach().cpu().contiguous()
+               for name, t in flat_tensors({net: getattr(run, net).state_dict() for net in NETS}, optimizers).items()}
     groups = {opt: state["param_groups"] for opt, state in optimizers.items()}
     tensors["rng"] = run.gen.get_state()
     config = {**run.config.__dict__, "strokes": [list(map(list, s)) for s in run.config.strokes]}
@@ -43,8 +43,8 @@ def load_run(path: str | Path) -> LabRun:
     return load_run_and_history(path)[0]
 
 
-def load_run_and_history(path: str | Path) -> tuple[LabRun, list[dict]]:
-    """The run saved at path, and the measurements saved with it."""
+def load_run_and_history(path: str | Path, device: str = "cpu") -> tuple[LabRun, list[dict]]:
+    """The run saved at path (on device), and the measurements saved with it."""
     path = Path(path)
     try:
         with safe_open(path, "pt") as f:
@@ -58,7 +58,7 @@ def load_run_and_history(path: str | Path) -> tuple[LabRun, list[dict]]:
         meta = json.loads(raw)
         if meta.get("format") != FORMAT:
             raise LabError(f"{path.name} is a Lab run of another format ({meta.get('format')!r})")
-        run = LabRun(LabConfig(**meta["config"]))
+        run = LabRun(LabConfig(**meta["config"]), device)
         nets, optimizers = nested_states(tensors, NETS, {opt: meta["param_groups"][opt] for opt in OPTIMIZER_KEYS})
         for net, state in nets.items():
             getattr(run, net).load_state_dict(state)

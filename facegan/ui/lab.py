@@ -32,7 +32,7 @@ CHOICES = {"optimizer": lab.OPTIMIZERS, "optimizer_d": lab.OPTIMIZERS, "init": I
 
 # --- layout ---------------------------------------------------------------------------------------
 def _field(name: str, defaults: lab.LabConfig) -> gr.components.Component:
-    """The field for one setting: a number with its range from LIMITS, or its choices."""
+    """The field for one setting: a number with its range from TAB_LIMITS, or its choices."""
     label, elem_id = t(f"lab.{name}"), f"lab-{name.replace('_', '-')}"
     if name in CHOICES:
         return gr.Radio(list(CHOICES[name]), value=getattr(defaults, name), label=label, elem_id=elem_id)
@@ -40,8 +40,8 @@ def _field(name: str, defaults: lab.LabConfig) -> gr.components.Component:
         return gr.Checkbox(getattr(defaults, name), label=label, elem_id=elem_id)
     if name == "noise_dim":
         return gr.Radio([("1-D", 1), ("2-D", 2)], value=defaults.noise_dim, label=label, elem_id=elem_id)
-    if name in lab.LIMITS:
-        low, high = lab.LIMITS[name]
+    if name in lab.TAB_LIMITS:
+        low, high = lab.TAB_LIMITS[name]
         return gr.Number(getattr(defaults, name), step=1 if isinstance(low, int) else None, label=label,
                          info=f"{low:g} – {high:g}", elem_id=elem_id)
     return gr.Textbox(str(getattr(defaults, name)), label=label, elem_id=elem_id)

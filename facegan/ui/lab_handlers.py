@@ -110,7 +110,7 @@ class Lab:
     def config(values: tuple, check: Checks) -> lab.LabConfig:
         """The settings as a checked LabConfig, or a visible message naming the bad one.
 
-        The face tabs' one rule (facegan.ui.common) holds here too: a number outside the engine's LIMITS is
+        The face tabs' one rule (facegan.ui.common) holds here too: a number outside the tab's TAB_LIMITS is
         clamped into them with a warning in the page's language; what cannot be repaired (no number, an
         unknown choice, a malformed drawing) is refused."""
         given = dict(zip(KNOBS, values, strict=True))
@@ -121,8 +121,8 @@ class Lab:
         if given["distribution"] == "drawn" and not strokes:
             raise check.error("msg.lab_empty_drawing")
         given["seed"] = check.seed(given["seed"])
-        for name in sorted(set(given) & set(lab.LIMITS) - {"seed"}):
-            low, high = lab.LIMITS[name]
+        for name in sorted(set(given) & set(lab.TAB_LIMITS) - {"seed"}):
+            low, high = lab.TAB_LIMITS[name]
             given[name] = check.clamp(given[name], low, high, f"lab.{name}", integer=isinstance(low, int))
         try:
             return lab.LabConfig.for_objective(given.pop("objective"), **given, strokes=strokes).check()
