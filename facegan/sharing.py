@@ -74,22 +74,27 @@ class Batcher(Generic[Item, Result]):
 
 class Turns:
     """A lock handed to whoever has waited longest: `with turns.turn(): …` runs one holder at a time, first
-    come first served, where a plain lock lets a thread that releases and asks again cut in line."""
+    come first served, where a plain lock lets a thread that releases and asks again cut in line. An urgent
+    turn (a quick piece of work a visitor waits on) goes before every waiting ordinary one."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._line: deque[object] = deque()
+        self._urgent: deque[object] = deque()
+        self._ordinary: deque[object] = deque()
+        self._held = False
 
     @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
-        me = object()
+    def turn(self, urgent: bool = False) -> Iterator[None]:
+        me, line = object(), self._urgent if urgent else self._ordinary
         with self._changed:
-            self._line.append(me)
-            while self._line[0] is not me:
+            line.append(me)
+            while self._held or (self._urgent or self._ordinary)[0] is not me:
                 self._changed.wait()
+            line.popleft()
+            self._held = True
         try:
             yield
         finally:
             with self._changed:
-                self._line.popleft()
+                self._held = False
                 self._changed.notify_all()

@@ -86,3 +86,21 @@ def test_turns_go_in_the_order_asked_and_a_returning_holder_waits_behind_the_oth
     a.join(5)
     b.join(5)
     assert order == ["a", "b", "a", "b", "a", "b"]  # a plain Lock would often let a go three times running
+
+
+def test_an_urgent_turn_goes_before_the_ordinary_ones_waiting():
+    turns, order = Turns(), []
+
+    def take(name: str, urgent: bool) -> None:
+        with turns.turn(urgent):
+            order.append(name)
+
+    with turns.turn():
+        threads = []
+        for name, urgent in (("slow 1", False), ("slow 2", False), ("quick", True)):
+            threads.append(threading.Thread(target=take, args=(name, urgent)))
+            threads[-1].start()
+            time.sleep(0.05)
+    for t in threads:
+        t.join(5)
+    assert order == ["quick", "slow 1", "slow 2"]

@@ -192,7 +192,7 @@ class Gallery:
         return list(self.models)
 
     def _render_in_turn(self, generator: Generator, zs: list[torch.Tensor]) -> list[torch.Tensor]:
-        with self.turns.turn():
+        with self.turns.turn(urgent=True):  # tens of milliseconds, where a model's projection takes seconds
             return render_together(generator, zs)
 
     def render(self, name: str, z: torch.Tensor) -> torch.Tensor:
