@@ -80,7 +80,7 @@ def test_dry_run_prints_the_card_and_a_bad_file_is_one_line(tmp_path, capsys):
     # and what its tabs read: the photo tab's encoders and judge, the Lab's presets and measured literature
     for name in ("encoders/dcgan.safetensors", "attributes/age-gender.safetensors", "lab/drawn-heart.safetensors"):
         assert f"  checkpoints/{name}" in out
-    assert "  checkpoints/lab/bench-pacgan.json" in out
+    assert "  checkpoints/lab/bench-tutorial.json" in out
     (tmp_path / "bad.safetensors").write_bytes(b"\0" * 16)
     assert hub.cli(["upload", "--weights-repo", "me/w", "--checkpoints", str(tmp_path), "--dry-run"]) == 2
     assert "bad.safetensors" in capsys.readouterr().err
