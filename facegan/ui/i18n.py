@@ -252,7 +252,7 @@ penalty on random mixes of real and generated faces instead of clipping:
     "lab.recipe.face": "the face models' recipe, the tutorial's (GAN: Adam 2e-4; WGAN-GP: Adam 1e-4, λ 10)",
     "lab.recipe.fast": "the Lab's fast recipe (GAN: Adam 1e-3; WGAN-GP: Adam 1e-3, λ 0.1)",
     "lab.claim_c_fewer": "the GAN dropped more modes, as the tutorial says",
-    "lab.claim_c_not_fewer": "the GAN dropped no more modes than WGAN-GP here",
+    "lab.claim_c_not_fewer": "the GAN covered no fewer modes than WGAN-GP here",
     "lab.claim_a_progress": "⏳ D step {done:,} of {total:,}, {seconds:.0f} s so far: the figure fills in as D trains.",
     "lab.claim_b_progress": "⏳ {done} of {total} objectives trained, {seconds:.0f} s so far: the figure fills in as "
                             "each one finishes.",
@@ -603,7 +603,7 @@ ZH: dict[str, str] = {
     "lab.recipe.face": "人脸模型的配方，即教程的配方（GAN：Adam 2e-4；WGAN-GP：Adam 1e-4，λ 10）",
     "lab.recipe.fast": "实验室的快速配方（GAN：Adam 1e-3；WGAN-GP：Adam 1e-3，λ 0.1）",
     "lab.claim_c_fewer": "GAN 丢失的模式更多，与教程所说一致",
-    "lab.claim_c_not_fewer": "在这里 GAN 丢失的模式并不比 WGAN-GP 多",
+    "lab.claim_c_not_fewer": "在这里 GAN 覆盖的模式并不比 WGAN-GP 少",
     "lab.claim_a_progress": "⏳ 第 {done:,} 个 D 步（共 {total:,} 步），已用 {seconds:.0f} 秒：图随 D 的训练逐步补全。",
     "lab.claim_b_progress": "⏳ 已训练 {total} 种目标中的 {done} 种，已用 {seconds:.0f} 秒：每完成一种，图就补上一部分。",
     "lab.claim_c_progress": "⏳ 已训练 {total} 组目标与配方中的 {done} 组（每组 {seeds} 个种子），已用 {seconds:.0f} 秒："

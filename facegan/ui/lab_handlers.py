@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import os
 import queue
 import threading
 import time
@@ -43,9 +42,10 @@ FRAME_S = 0.12
 STOP_WAIT_S = 1.0  # a handler that shows a new picture waits this long at most for the page's runs to end
 SURFACE_STEPS = 500  # critic steps for each critic surface
 CLAIM_SEEDS, MAX_CLAIM_STEPS = 3, 3000  # the tab's claims: fewer seeds than `python -m facegan.lab claims`
-# Claim c runs the GAN and WGAN-GP at two recipes over CLAIM_SEEDS seeds: at most CLAIM_C_STEPS steps and
-# CLAIM_C_S seconds, on up to two processes (one core each), so that the whole answer comes within a minute.
-CLAIM_C_STEPS, CLAIM_C_S, CLAIM_C_WORKERS = 1000, 45, min(2, os.cpu_count() or 1)
+# Claim c runs the GAN and WGAN-GP at two recipes over CLAIM_SEEDS seeds on one core: at most CLAIM_C_STEPS steps
+# and CLAIM_C_S seconds, so that the whole answer comes within a minute. (Processes on the second core would not
+# pay: each spawned one imports torch and the studio's main module first, 7-15 s on a busy 2-core machine.)
+CLAIM_C_STEPS, CLAIM_C_S = 500, 45
 PROGRESS_S = 1.0  # a claim's progress line moves at least this often
 FIGURE_S = 2.0  # and its figure is redrawn at most this often while it fills in
 DRAW_SPAN = 0.8 * lab.VIEW  # the sketchpad spans ±1.2 of the picture's ±1.5, where the presets lie too
@@ -391,7 +391,7 @@ class Lab:
         elif which == "b":
             items = lab.objective_runs_as_done(config, until=deadline)
         else:
-            items = lab.recipe_runs_as_done(config, CLAIM_SEEDS, until=deadline, workers=CLAIM_C_WORKERS)
+            items = lab.recipe_runs_as_done(config, CLAIM_SEEDS, until=deadline)
         total = {"a": config.steps, "b": len(lab.CLAIM_OBJECTIVES),
                  "c": len(lab.RECIPE_OBJECTIVES) * len(lab.RECIPES)}[which]
         done: dict = {}  # claim a: its record so far; b: histories by objective; c: by (objective, recipe)
