@@ -244,6 +244,7 @@ def test_bench_prints_one_table_beside_the_papers_and_writes_json_and_figure(tmp
     assert [r["trial"] for r in runs_] == [0, 1] and runs_[0]["strip"] and not runs_[1]["strip"]
     assert runs_[0]["final"]["step"] == 3 and set(runs_[0]["final"]) >= {"modes", "high_quality", "reverse_kl", "w1"}
     assert (tmp_path / "bench-unrolled.png").stat().st_size > 10_000
+    assert not (tmp_path / "bench-unrolled-runs").exists()  # each run saved as it went, gone once finished
     # Run again with more trials: the measured ones are kept, only the missing one runs.
     assert lab.cli(["bench", "--suite", "unrolled", "--trials", "3", "--steps", "3", "--objectives", "gan-minimax",
                     "--out", str(tmp_path)]) == 0

@@ -14,7 +14,8 @@ covers, and how large the generator's gradient is.
     batched   K runs of one config but the seed, trained in one step
     claims    the tutorial's three claims as experiments
     suites    the published 2-D benchmarks, set as their papers' code sets them
-    bench     the suites run and tabled beside the papers' numbers
+    bench     the suites run and tabled beside the papers' numbers, on any device, resumably
+    jobs      runs one after another or side by side in processes, each result as it is done
     view      the pictures (numpy and PIL live, matplotlib for the claims' figures) and the animation
     graph     the model graph (SVG), one sub-step of a round lit
     timeline  a run's moments, kept in bounded memory

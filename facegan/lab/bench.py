@@ -172,6 +172,8 @@ def run_suite(suite: Suite, trials: int, steps: int, objectives: Sequence[str] |
                 tmp.write_text(json.dumps(result) + "\n")
             for r in done:
                 (states / f"{key.replace(' · ', '-')}-{r['trial']}.safetensors").unlink(missing_ok=True)
+    if states and states.is_dir() and not any(states.iterdir()):
+        states.rmdir()  # every run finished: nothing left to continue
     result["runs"] = {key: runs for key, runs in result["runs"].items() if runs}
     return result
 
