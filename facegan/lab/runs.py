@@ -90,10 +90,8 @@ class LabRun:
         self.D = seeded_init(mlp(2 * config.pack, 1, config.d_width, config.d_depth, pieces=config.d_maxout,
                                  activation=config.activation, input_scale=config.d_scale), gen, config.init,
                              config.init_gain)
-        if self.objective.spectral:
-            with torch.random.fork_rng():  # the power iteration's first vector, from the run's seed
-                torch.manual_seed(config.seed)
-                spectral_normalize(self.D)
+        if self.objective.spectral:  # the power iteration's first vectors, from the run's seed
+            spectral_normalize(self.D, torch.Generator().manual_seed(config.seed))
         self.G.to(self.device)
         self.D.to(self.device)
         self.g_params = list(self.G.parameters())
