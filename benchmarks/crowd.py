@@ -126,8 +126,9 @@ def main() -> None:
     port = free_port()
     env = {**os.environ, "GRADIO_SERVER_PORT": str(port), "GRADIO_SERVER_NAME": "127.0.0.1",
            "FACEGAN_CHECKPOINTS": str(args.repo / "checkpoints")}
+    log = work / "app.log"  # the server's own account of any unexpected error
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=args.repo, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=log.open("w"))
     url = f"http://127.0.0.1:{port}/"
     latencies: dict[str, list[float]] = defaultdict(list)
     refused, unexpected = defaultdict(int), []
@@ -177,7 +178,7 @@ def main() -> None:
             return pictures, (ended - first) if first else float("nan")
 
         started = time.perf_counter()
-        with ThreadPoolExecutor(args.streams) as lab_pool:
+        with ThreadPoolExecutor(max(args.streams, 1)) as lab_pool:
             streams = [lab_pool.submit(stream, j) for j in range(args.streams)]
             time.sleep(2.0 if args.streams else 0.0)  # the streams are under way before the crowd arrives
             with ThreadPoolExecutor(args.visitors) as pool:
@@ -201,6 +202,8 @@ def main() -> None:
     print(f"refused by name: {dict(refused)}; unexpected errors: {len(unexpected)}")
     for line in unexpected[:10]:
         print(f"  {line}")
+    if unexpected:
+        print(f"the server's log: {log}")
 
 
 if __name__ == "__main__":
