@@ -1,4 +1,5 @@
-"""A run's training record beside its export: the downsampled metrics and a few fixed-noise grids.
+"""A run's training record: the files of its run folder, and beside its export the downsampled metrics and a few
+fixed-noise grids.
 
 The studio and the Hub card show how training went from these small files; the weights file itself
 (export.py) holds only what rebuilds the generator.
@@ -7,12 +8,27 @@ The studio and the Hub card show how training went from these small files; the w
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from PIL import Image
 
 from .export import read_metadata
 from .stats import downsample, read_metrics
+
+METRICS_FILE = "metrics.jsonl"
+CONFIG_FILE = "config.json"  # the run's recipe (TrainConfig as JSON), written as training starts
+SNAPSHOT = re.compile(r"samples_(\d+)\.png")  # a fixed-noise grid of the run, named by its generator step
+
+
+def snapshot_name(step: int) -> str:
+    return f"samples_{step:07d}.png"
+
+
+def snapshots(run_dir: str | Path) -> list[tuple[Path, int]]:
+    """A run folder's fixed-noise grids and their generator steps, in step order."""
+    found = [(p, int(m[1])) for p in Path(run_dir).glob("samples_*.png") if (m := SNAPSHOT.fullmatch(p.name))]
+    return sorted(found, key=lambda snapshot: snapshot[1])
 
 
 def record_paths(export_path: str | Path) -> tuple[Path, Path]:
@@ -36,22 +52,22 @@ def export_training_record(run_dir: str | Path, export_path: str | Path, grids: 
     """
     run_dir = Path(run_dir)
     metrics_path, progress = record_paths(export_path)
-    metrics = run_dir / "metrics.jsonl"
+    metrics = run_dir / METRICS_FILE
     if metrics.exists():
         rows = downsample(read_metrics(metrics))
         metrics_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    snapshots = sorted(run_dir.glob("samples_[0-9]*.png"))
-    if not snapshots:
+    grids_along = snapshots(run_dir)
+    if not grids_along:
         return
-    picks = sorted({snapshots[round(i * (len(snapshots) - 1) / max(grids - 1, 1))] for i in range(grids)})
+    picks = sorted({grids_along[round(i * (len(grids_along) - 1) / max(grids - 1, 1))] for i in range(grids)})
     progress.mkdir(exist_ok=True)
     for old in progress.glob("step_*.png"):
         old.unlink()
     size = read_metadata(export_path)["model"]["image_size"]
     cell = size + 2  # save_grid's padding
-    for snapshot in picks:
+    for snapshot, step in picks:
         with Image.open(snapshot) as image:
-            image.crop((0, 0, 4 * cell + 2, 4 * cell + 2)).save(progress / f"step_{snapshot.stem.split('_')[1]}.png")
+            image.crop((0, 0, 4 * cell + 2, 4 * cell + 2)).save(progress / f"step_{step:07d}.png")
 
 
 def recipe(meta: dict) -> str:

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from .files import atomic_write
 from .models import Generator
 
 
@@ -128,10 +129,13 @@ def grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_va
     return canvas
 
 
-def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> None:
-    """[-1, 1] images as one PNG grid with white padding."""
+def save_grid(images: torch.Tensor, path: str | Path, nrow: int | None = None) -> torch.Tensor:
+    """[-1, 1] images as one PNG grid with white padding, written whole (a reader of a run never meets half a
+    grid); returns the grid, uint8 C×H×W."""
     canvas = grid(to_uint8(images.float().cpu()), nrow)
-    Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(path)
+    with atomic_write(path) as tmp:
+        Image.fromarray(canvas.permute(1, 2, 0).numpy()).save(tmp, format="PNG")
+    return canvas
 
 
 def to_pil(images: torch.Tensor, nrow: int | None = None, padding: int = 2) -> Image.Image:

@@ -1,37 +1,90 @@
-"""Training statistics: the metrics.jsonl log and the loss-curve plot."""
+"""Training statistics: the metrics.jsonl log, its incremental reader, and the loss-curve plot."""
 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .figures import new_figure
 from .files import atomic_write
+
+# Every number a metrics row may hold that is a curve, by the section TensorBoard shows it in. The rest of a
+# row says when (step) or how a score was measured (num, reference, reference_size).
+SECTIONS = {
+    "train": ("loss_d", "loss_g", "d_real", "d_fake", "wasserstein"),
+    "progress": ("images_seen", "images_per_s", "wall_time"),
+    "scores": ("fid", "kid", "kid_std", "precision", "recall", "density", "coverage"),
+}
+CURVE_KEYS = {key for keys in SECTIONS.values() for key in keys}
 
 
 class MetricsLog:
     """Append-only JSON lines, one row per logging interval.
 
     On resume, rows past the resumed step (logged after the last saved state)
-    are dropped, so the log never holds a step twice.
+    are dropped, so the log never holds a step twice. Starting or rewriting the
+    file replaces it whole, which tells a MetricsReader to read it again.
     """
 
     def __init__(self, path: str | Path, resume_step: int | None = None) -> None:
         self.path = Path(path)
-        if resume_step is None:
-            self.path.write_text("")
-        elif self.path.exists():
+        rows = []
+        if resume_step is not None and self.path.exists():
             rows = [r for r in read_metrics(self.path) if r["step"] <= resume_step]
-            with atomic_write(self.path) as tmp:  # a kill mid-rewrite must not lose the rows kept
-                tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        with atomic_write(self.path) as tmp:  # a kill mid-rewrite must not lose the rows kept
+            tmp.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
     def append(self, row: dict) -> None:
         with open(self.path, "a") as f:
             f.write(json.dumps(row) + "\n")
 
 
+class MetricsReader:
+    """The rows of a metrics.jsonl that may still be growing, read incrementally.
+
+    Each `read` parses only the bytes appended since the last one, up to the last whole line: a line still being
+    written, or cut off by a kill, is left for later (`partial` says one is there). A file that was replaced or
+    shortened since (a run started again or resumed) is read again from its start. A line that is not a metrics
+    record is a ValueError naming it; the rows before it stay in `rows`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.rows: list[dict] = []
+        self.offset, self.lines = 0, 0  # bytes and lines parsed: up to the end of the last whole line
+        self.partial = False  # bytes after it, not yet ended by a newline
+        self._file: tuple[int, int] | None = None  # (device, inode) of the file read
+
+    def read(self) -> list[dict]:
+        with open(self.path, "rb") as f:
+            stat = os.fstat(f.fileno())
+            if (stat.st_dev, stat.st_ino) != self._file or stat.st_size < self.offset:
+                self.rows, self.offset, self.lines, self._file = [], 0, 0, (stat.st_dev, stat.st_ino)
+            f.seek(self.offset)
+            appended = f.read()
+        whole = appended[:appended.rfind(b"\n") + 1]
+        self.partial = len(appended) > len(whole)
+        for line in whole.splitlines(keepends=True):
+            if line.strip():
+                self.rows.append(self._parse(line))
+            self.offset, self.lines = self.offset + len(line), self.lines + 1
+        return self.rows
+
+    def _parse(self, line: bytes) -> dict:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            row = None
+        if (not isinstance(row, dict) or not isinstance(row.get("step"), int)
+                or not all(isinstance(row[key], int | float) for key in row.keys() & CURVE_KEYS)):
+            raise ValueError(f"{self.path}, line {self.lines + 1}: not a metrics record")
+        return row
+
+
 def read_metrics(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    """Every whole row of a metrics file (a last line cut off by a kill is left out)."""
+    return MetricsReader(path).read()
 
 
 CURVES = {"loss_d": "discriminator / critic loss", "loss_g": "generator loss",

@@ -2,9 +2,10 @@
 
     python train.py --mode dcgan --data data/utkface64 --steps 5000   (installed: facegan-train …)
 
-Outputs go to --out (default runs/MODE): metrics.jsonl, sample grids, curves.png
-and the resumable state.pt; the EMA generator is exported to --export (default
-checkpoints/NAME.safetensors, NAME being the run folder's name).
+Outputs go to --out (default runs/MODE): metrics.jsonl, TensorBoard events, sample
+grids, curves.png, config.json and the resumable state.pt; the EMA generator is
+exported to --export (default checkpoints/NAME.safetensors, NAME being the run
+folder's name).
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fp32 instead of bf16 autocast (bf16 is the default on GPUs and on CPUs with bf16 units; "
                         "other CPUs train in fp32 anyway)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-events", dest="events", action="store_false",
+                   help="no TensorBoard events in the run folder (written by default: tensorboard --logdir runs)")
     p.add_argument("--sync-bn", action="store_true", help="under torchrun on CUDA: BatchNorm over the global batch")
 
     h = p.add_argument_group("hyper-parameters (defaults: the mode's recipe, see README)")
@@ -250,7 +253,8 @@ def train(args: argparse.Namespace, world: World, device: torch.device) -> int:
     scorer = None
     if config.eval_every and world.is_main:
         scorer = GeneratorScorer(data, config.model.image_size, device, config.eval_num)
-    finished = trainer.run(config.steps, out, resumed=args.resume, progress=not args.no_progress, scorer=scorer)
+    finished = trainer.run(config.steps, out, resumed=args.resume, progress=not args.no_progress, scorer=scorer,
+                           events=args.events)
     if world.enabled:
         say(f"weights identical on all {world.size} ranks")
 

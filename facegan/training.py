@@ -24,12 +24,14 @@ from tqdm import tqdm
 
 from .data import ImageBank
 from .distributed import World, any_rank, broadcast_buffers, check_in_sync, mean
+from .events import RunEvents
 from .export import export_generator
 from .files import atomic_write
 from .losses import clip_weights, discriminator_loss, generator_loss, gradient_penalty
 from .metrics import Scores
 from .models import Discriminator, Generator, ModelConfig, refresh_batchnorm_stats
 from .optim import MODE_DEFAULTS, load_optimizer_state, make_optimizer
+from .record import CONFIG_FILE, METRICS_FILE, snapshot_name
 from .sampling import save_grid, seeded_noise
 from .state import STATE_FILE
 from .stats import MetricsLog, plot_curves, read_metrics
@@ -124,6 +126,7 @@ class Trainer:
         self.batches = 0  # real batches consumed
         self.wall_time = 0.0
         self.best_fid = float("inf")
+        self.events: RunEvents | None = None  # while a run writes TensorBoard events
 
     @property
     def images_seen(self) -> int:
@@ -253,18 +256,34 @@ class Trainer:
         }
 
     def run(self, total_steps: int, out_dir: Path, resumed: bool = False, progress: bool = True,
-            scorer: Callable[[Generator], Scores] | None = None) -> bool:
+            scorer: Callable[[Generator], Scores] | None = None, events: bool = True) -> bool:
         """Train up to total_steps; returns False if stopped early by SIGINT/SIGTERM.
 
-        With a scorer and eval_every > 0, rows of its scores (FID, KID, precision, recall,
-        density, coverage) join metrics.jsonl and the best-FID EMA generator is kept as
-        best.safetensors. Under torchrun every rank runs this loop and only rank 0 writes;
-        a signal to any rank stops all of them within STOP_CHECK_EVERY steps, at the same step.
+        Every metrics row and fixed-noise grid also goes to TensorBoard events in out_dir
+        unless events is False; the recipe goes to config.json. With a scorer and
+        eval_every > 0, rows of its scores (FID, KID, precision, recall, density, coverage)
+        join metrics.jsonl and the best-FID EMA generator is kept as best.safetensors.
+        Under torchrun every rank runs this loop and only rank 0 writes; a signal to any
+        rank stops all of them within STOP_CHECK_EVERY steps, at the same step.
         """
         c, main = self.config, self.world.is_main
         if main:
             out_dir.mkdir(parents=True, exist_ok=True)
-            log = MetricsLog(out_dir / "metrics.jsonl", resume_step=self.step if resumed else None)
+            log = MetricsLog(out_dir / METRICS_FILE, resume_step=self.step if resumed else None)
+            with atomic_write(out_dir / CONFIG_FILE) as tmp:
+                tmp.write_text(c.to_json())
+            if events:
+                self.events = RunEvents(out_dir, dataclasses.asdict(c), self.step, resumed)
+        try:
+            return self._run(total_steps, out_dir, progress, scorer, log if main else None)
+        finally:
+            if self.events is not None:
+                self.events.close()
+                self.events = None
+
+    def _run(self, total_steps: int, out_dir: Path, progress: bool, scorer: Callable[[Generator], Scores] | None,
+             log: MetricsLog | None) -> bool:
+        c, main = self.config, self.world.is_main
         stop = _StopFlag()
         sums, rows_since = torch.zeros(len(self.STAT_NAMES), device=self.device), 0
         started = time.perf_counter()
@@ -282,9 +301,9 @@ class Trainer:
                     means = (mean(sums, self.world) / rows_since).tolist()  # the one host sync per interval
                     rate = (self.images_seen - last_seen) / max(now - last_time, 1e-9)
                     if main:
-                        log.append({"step": self.step, "images_seen": self.images_seen,
-                                    **dict(zip(self.STAT_NAMES, means, strict=True)), "images_per_s": rate,
-                                    "wall_time": self.wall_time + now - started})
+                        self._record(log, {"step": self.step, "images_seen": self.images_seen,
+                                           **dict(zip(self.STAT_NAMES, means, strict=True)), "images_per_s": rate,
+                                           "wall_time": self.wall_time + now - started})
                     bar.set_postfix(loss_d=f"{means[0]:.3f}", loss_g=f"{means[1]:.3f}", img_s=f"{rate:.0f}")
                     sums.zero_()
                     rows_since, last_time, last_seen = 0, now, self.images_seen
@@ -303,14 +322,20 @@ class Trainer:
         self._checkpoint(out_dir, started)
         check_in_sync([self.G, self.D, self.G_ema], self.world)
         if main:
-            rows = read_metrics(out_dir / "metrics.jsonl")
+            rows = read_metrics(out_dir / METRICS_FILE)
             if rows:
                 plot_curves(rows, out_dir / "curves.png", title=f"{c.mode} · {Path(c.data).name}")
         return not stopping
 
+    def _record(self, log: MetricsLog, row: dict) -> None:
+        """A metrics row: into metrics.jsonl and, unless turned off, the TensorBoard events."""
+        log.append(row)
+        if self.events is not None:
+            self.events.scalars(row)
+
     def evaluate(self, scorer: Callable[[Generator], Scores], log: MetricsLog, out_dir: Path) -> None:
         scores = scorer(self.sample_generator())
-        log.append({"step": self.step, "images_seen": self.images_seen, **scores.as_dict()})
+        self._record(log, {"step": self.step, "images_seen": self.images_seen, **scores.as_dict()})
         tqdm.write(f"step {self.step}: FID {scores.fid:.2f}, KID {scores.kid:.4f}, precision {scores.precision:.3f}, "
                    f"recall {scores.recall:.3f}, density {scores.density:.3f}, coverage {scores.coverage:.3f} "
                    f"({scores.num} samples)")
@@ -322,6 +347,8 @@ class Trainer:
         self.wall_time += time.perf_counter() - started
         if self.world.is_main:
             self.save_state(out_dir / STATE_FILE)
+        if self.events is not None:  # events on disk at least as far as the state
+            self.events.flush()
 
     def save_samples(self, out_dir: Path, final: bool = False) -> None:
         """Every rank refreshes its EMA statistics (keeping ranks identical); rank 0 writes."""
@@ -330,8 +357,10 @@ class Trainer:
             return
         with torch.no_grad():
             images = generator(self.fixed_z)
-        name = "samples_final.png" if final else f"samples_{self.step:07d}.png"
-        save_grid(images, out_dir / name, nrow=8)
+        name = "samples_final.png" if final else snapshot_name(self.step)
+        canvas = save_grid(images, out_dir / name, nrow=8)
+        if self.events is not None:
+            self.events.grid(canvas, self.step)
 
 
 class _StopFlag:
