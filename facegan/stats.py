@@ -1,12 +1,16 @@
-"""Training statistics: the metrics.jsonl log, its incremental reader, and the loss-curve plot."""
+"""Training statistics: the metrics.jsonl log, its incremental reader, and the curve plots."""
 
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
-from .figures import new_figure
+from PIL import Image
+
+from .figures import new_figure, save_figure
 from .files import atomic_write
 
 # Every number a metrics row may hold that is a curve, by the section TensorBoard shows it in. The rest of a
@@ -107,6 +111,53 @@ def plot_curves(rows: list[dict], path: str | Path, title: str = "") -> None:
     fig.savefig(path, dpi=100)
 
 
+def is_number(value: object) -> bool:
+    """A finite int or float: what a curve can draw (a diverged run logs NaN; a damaged record anything)."""
+    return isinstance(value, int | float) and math.isfinite(value)
+
+
+# The Runs view's panels: quantities of SECTIONS that share a scale, drawn together.
+PANELS = (("loss_d", "loss_g"), ("d_real", "d_fake"), ("wasserstein",), ("images_per_s",),
+          ("fid",), ("kid",), ("precision", "recall"), ("density", "coverage"))
+
+
+def plot_run(rows: list[dict], references: Mapping[str, Mapping[str, float]]) -> Image.Image | None:
+    """Each panel of PANELS that the rows have numbers for, against generator steps, with each reference's value
+    of a quantity (name → quantity → value) as a dashed line of the quantity's colour, labelled with its name.
+
+    Its only words are the quantities' names as metrics.jsonl and TensorBoard spell them, so one picture serves
+    every language. None when the rows have no curve yet.
+    """
+    panels = [keys for keys in PANELS if any(key in row for row in rows for key in keys)]
+    if not panels:
+        return None
+    columns = min(4, len(panels))
+    lines = -(-len(panels) // columns)
+    fig = new_figure(width=3.2 * columns, height=2.4 * lines)
+    axes = list(fig.subplots(lines, columns, squeeze=False).flat)
+    for ax, keys in zip(axes, panels, strict=False):
+        for color, key in zip(("tab:blue", "tab:orange"), keys, strict=False):
+            points = [(r["step"], r[key]) for r in rows if is_number(r.get(key))]
+            if points:
+                ax.plot(*zip(*points, strict=True), color=color, lw=1, label=key,
+                        marker="o" if len(points) < 50 else None, markersize=3)
+            for name, values in references.items():
+                if key in values:
+                    ax.axhline(values[key], color=color, ls="--", lw=0.8, alpha=0.6)
+                    ax.annotate(name, (1, values[key]), xycoords=("axes fraction", "data"), ha="right", va="bottom",
+                                fontsize=7, color=color)
+        ax.set_title(" · ".join(keys), fontsize=9)
+        if keys == ("images_per_s",):  # a laptop's run beside a GPU's: orders of magnitude apart
+            ax.set_yscale("log")
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        if len(keys) > 1:
+            ax.legend(fontsize=7, loc="upper left")
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    return save_figure(fig, None)
+
+
 def downsample(rows: list[dict], max_rows: int = 300) -> list[dict]:
     """At most max_rows training rows, each the mean of a run of consecutive rows.
 
@@ -119,7 +170,8 @@ def downsample(rows: list[dict], max_rows: int = 300) -> list[dict]:
     merged = []
     for i in range(0, len(train), size):
         chunk = train[i:i + size]
-        row = {k: sum(r[k] for r in chunk) / len(chunk) for k in chunk[-1]}
-        row.update(step=chunk[-1]["step"], images_seen=chunk[-1]["images_seen"])
+        row = {k: sum(r[k] for r in chunk) / len(chunk) for k in chunk[-1]
+               if all(isinstance(r.get(k), int | float) for r in chunk)}  # numbers only: a stray text is left out
+        row.update({k: chunk[-1][k] for k in ("step", "images_seen") if k in chunk[-1]})
         merged.append(row)
     return sorted(merged + evals, key=lambda r: (r["step"], "fid" in r))

@@ -1,6 +1,7 @@
-"""FaceGAN studio: browse, interpolate, compare and edit the generators in a checkpoints folder.
+"""FaceGAN studio: browse, interpolate, compare and edit the generators in a checkpoints folder, and follow the
+training runs in a runs folder.
 
-    python app.py [--checkpoints DIR] [--hub-repo USER/REPO]        (installed: facegan-studio …)
+    python app.py [--checkpoints DIR] [--hub-repo USER/REPO] [--runs DIR]        (installed: facegan-studio …)
 
 Environment: FACEGAN_CHECKPOINTS (the folder), FACEGAN_HUB_REPO (a Hub model repo
 whose weights are fetched too), GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (where to listen).
@@ -26,8 +27,10 @@ def main(argv: list[str] | None = None, checkpoints: Path = Path("checkpoints"))
                    help=f"folder of *.safetensors generators (default: $FACEGAN_CHECKPOINTS, else {checkpoints})")
     p.add_argument("--hub-repo", default=os.environ.get("FACEGAN_HUB_REPO"),
                    help="also serve the weights of this Hugging Face model repo (USER/REPO)")
+    p.add_argument("--runs", type=Path, default=Path("runs"),
+                   help="folder of training runs the Runs tab follows (default: runs, where train.py writes them)")
     args = p.parse_args(argv)
-    launch(create_app(args.checkpoints, args.hub_repo))
+    launch(create_app(args.checkpoints, args.hub_repo, args.runs))
     return 0
 
 

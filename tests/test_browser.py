@@ -110,7 +110,7 @@ def test_chinese_browser_gets_the_chinese_studio(browser, app_url):
     page = open_page(browser, app_url, "zh-CN")
     try:
         image_src(page, "#samples-grid")
-        tabs = ["样本", "插值", "对比", "编辑", "你的照片", "关于模型", "实验室"]
+        tabs = ["样本", "插值", "对比", "编辑", "你的照片", "关于模型", "训练运行", "实验室"]
         assert page.get_by_role("tab").all_inner_texts() == tabs
         assert page.get_by_role("button", name="随机种子").count() == 1 and page.get_by_text("人脸数量").count() >= 1
         page.get_by_role("tab", name="关于模型").click()
@@ -205,6 +205,51 @@ def test_a_drawing_becomes_the_labs_data(browser, app_url):
         assert page.locator("#lab-d-steps input").input_value() == "5"
         assert "modes covered" not in page.locator("#lab-numbers").inner_text()
         page.screenshot(path=str(ARTIFACTS / "lab-drawn.png"), full_page=True)
+        assert errors == []
+    finally:
+        page.context.close()
+
+
+@pytest.fixture(scope="module")
+def runs_studio(tiny_checkpoints, tmp_path_factory):
+    """A studio whose Runs tab follows a folder with one run in it, and that folder."""
+    from facegan.ui import create_app, launch
+    from tests.conftest import free_port
+    from tests.test_runs_tab import make_run
+
+    folder = tmp_path_factory.mktemp("runs")
+    make_run(folder, "dcgan-live")
+    demo = create_app(tiny_checkpoints, runs_folder=folder)
+    port = free_port()
+    launch(demo, server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    yield f"http://127.0.0.1:{port}/", folder / "dcgan-live"
+    demo.close()
+
+
+@pytest.mark.parametrize("locale, tab, training", [("en-US", "Runs", "training"), ("zh-CN", "训练运行", "训练中")])
+def test_the_runs_tab_follows_a_training_run(browser, runs_studio, locale, tab, training):
+    """The run's curves and newest grid show; a row and a grid written meanwhile show within the timer's 5 s."""
+    from facegan.stats import read_metrics
+    from tests.test_runs_tab import add_grid, add_rows
+
+    url, run = runs_studio
+    page, errors = open_watched_page(browser, url, locale)
+    try:
+        page.get_by_role("tab", name=tab).click()
+        step = read_metrics(run / "metrics.jsonl")[-1]["step"]
+        page.wait_for_function(f"document.querySelector('#runs-status').innerText.includes('{step:,} ')",
+                               timeout=30_000)
+        assert training in page.locator("#runs-status").inner_text()
+        assert shown_width(page, "#runs-curves") > 600
+        grid = image_src(page, "#runs-grid")
+        add_rows(run, [step + 10])
+        add_grid(run, step + 10)
+        page.wait_for_function(f"document.querySelector('#runs-status').innerText.includes('{step + 10:,} ')",
+                               timeout=12_000)  # the next tick, 5 s on
+        page.wait_for_function("old => document.querySelector('#runs-grid img')?.getAttribute('src') !== old",
+                               arg=grid, timeout=12_000)
+        page.screenshot(path=str(ARTIFACTS / f"runs-{locale}.png"), full_page=True)
+        assert page.locator('[data-testid="toast-body"]').count() == 0
         assert errors == []
     finally:
         page.context.close()

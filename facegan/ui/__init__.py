@@ -6,6 +6,7 @@
     edit           age and gender directions
     photo          a visitor's photo projected into every model, then edited
     about          objectives, facts, curves and progress grids
+    runs           the training runs in a folder, followed live: curves, grids, recipe, scores
     lab            GANs trained live on 2-D points: the three claims, side by side (the page;
                    lab_handlers answers its events, lab_literature shows the published 2-D benchmarks)
     common         the input checks and the handlers' base every tab shares
@@ -20,7 +21,7 @@ from pathlib import Path
 import gradio as gr
 
 from ..hub import HubError, fetch_weights
-from . import about, compare, edit, interpolation, lab, photo, samples
+from . import about, compare, edit, interpolation, lab, photo, runs, samples
 from .common import BATCH, MAX_SEED, Checks
 from .compare import Compare
 from .edit import Edit
@@ -48,8 +49,8 @@ class Studio(Samples, Interpolation, Compare, Edit):
     """Every face tab's handlers over one Gallery (what the API and the benchmarks call)."""
 
 
-def build(gallery: Gallery, notices: list) -> gr.Blocks:
-    """The page; notices are texts (I18nData or str) shown above the tabs."""
+def build(gallery: Gallery, notices: list, runs_folder: Path = Path("runs")) -> gr.Blocks:
+    """The page; notices are texts (I18nData or str) shown above the tabs; the Runs tab shows runs_folder."""
     studio = Studio(gallery)
     choices = [(localized(entry.label), name) for name, entry in gallery.models.items()]
     with gr.Blocks(title="FaceGAN studio", delete_cache=(3600, 3600)) as demo:  # a Space runs for weeks
@@ -58,7 +59,7 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
             gr.Markdown(notice)
         if not choices:
             gr.Markdown(t("no_models"), elem_id="no-models")
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             if choices:  # the face tabs need a generator; the Lab trains its own
                 with gr.Tab(t("tab.samples"), id="samples"):
                     samples.tab(studio, demo, choices)
@@ -72,6 +73,8 @@ def build(gallery: Gallery, notices: list) -> gr.Blocks:
                     photo.tab(photo.Photo(gallery), demo, choices)
                 with gr.Tab(t("tab.about"), id="about", elem_id="about"):
                     about.tab(gallery, demo)
+            with gr.Tab(t("tab.runs"), id="runs", elem_id="runs") as shown:
+                runs.tab(runs.Runs(runs_folder, gallery), demo, tabs, shown)
             with gr.Tab(t("tab.lab"), id="lab", elem_id="lab"):
                 # The Lab's presets and measured suites: lab/ in the first folder that has one (none: neither).
                 lab.tab(Lab(next((f / "lab" for f in gallery.folders if (f / "lab").is_dir()), None)), demo)
@@ -98,4 +101,4 @@ def create_app(checkpoints: Path, hub_repo: str | None = None, runs_folder: Path
             folders.append(fetch_weights(hub_repo))
         except HubError as error:
             notices.append(phrase("notice.hub", error=error))
-    return build(Gallery([f for f in folders if f.is_dir()]), notices)
+    return build(Gallery([f for f in folders if f.is_dir()]), notices, runs_folder)

@@ -166,6 +166,53 @@ penalty on random mixes of real and generated faces instead of clipping:
     "msg.bad_method": "Interpolation must be 'slerp' or 'lerp', not {method!r}.",
     "msg.no_directions": "{name} has no edit directions yet: run python -m facegan.editing fit on its weights file.",
     # Lab
+    # Runs
+    "tab.runs": "Runs",
+    "runs.intro": "Every training run in `{path}`, read again every {seconds} s while this page is open: curves, "
+                  "fixed-noise grids, recipe and scores, as they are written. Read-only: nothing here starts or stops "
+                  "training. `tensorboard --logdir {path}` shows the same runs.",
+    "runs.run": "Run",
+    "runs.curves": "Curves",
+    "runs.curves_help": "Against generator steps, named as in metrics.jsonl and TensorBoard: **loss_d** and **loss_g**, "
+                        "the discriminator's (critic's) and the generator's losses; **d_real** = D(x) and **d_fake** = "
+                        "D(G(z)) (probabilities for DCGAN, critic scores for the WGANs); **wasserstein** = E[D(x)] − "
+                        "E[D(G(z))], the critic's estimate; **images_per_s**, the speed; and where measured "
+                        "(`--eval-every`) **fid**, **kid**, **precision**, **recall**, **density** and **coverage**. "
+                        "Dashed lines: the shipped generators' final values, each labelled with its name (losses and "
+                        "speed only from those of the run's mode).",
+    "runs.grid": "Fixed noise",
+    "runs.timeline": "Grid along the run (drag back to see an earlier one)",
+    "runs.grid_note": "{where} · grid {index} of {count}",
+    "runs.grid_at": "Step {step:,}",
+    "runs.grid_final": "The final grid",
+    "runs.no_grids": "No fixed-noise grid yet: the run writes one every `--sample-every` steps.",
+    "runs.bad_grid": "⚠️ {file} cannot be read ({error}).",
+    "runs.none": "No run in `{path}` yet. `python train.py --mode dcgan --data DIR` writes one to runs/dcgan; "
+                 "`--runs DIR` shows another folder.",
+    "runs.no_folder": "There is no runs folder at `{path}` yet. `python train.py --mode dcgan --data DIR` writes a run "
+                      "to runs/dcgan; `--runs DIR` shows another folder.",
+    "runs.not_a_run": "⚠️ `{name}` is not a run in `{path}`: a run is a folder with metrics.jsonl or samples_STEP.png "
+                      "grids.",
+    "runs.status": "**{name}** · {state} · step {step:,}{total} · {images:,} real images seen · {rate:,.0f} images/s",
+    "runs.of_steps": " of {steps:,}",
+    "runs.state.training": "🟢 training (last record {age} ago)",
+    "runs.state.finished": "✅ finished",
+    "runs.state.quiet": "⏸ no record for {age}: stopped, or not yet at its next logging step",
+    "runs.no_metrics": "**{name}** · no metrics record yet",
+    "runs.damaged": "⚠️ {error}: showing the {count:,} records before it.",
+    "runs.cut": "⚠️ metrics.jsonl ends in a line cut off mid-write (the run was stopped while writing it): showing its "
+                "{count:,} whole records.",
+    "runs.unreadable": "⚠️ {error}",
+    "runs.bad_config": "⚠️ {file} cannot be read ({error}): the recipe is unknown.",
+    "runs.no_config": "No config.json in this run: its recipe was not recorded.",
+    "runs.recipe": "#### Recipe",
+    "runs.scores": "#### Latest scores, step {step:,}",
+    "runs.no_scores": "No scores measured yet: `--eval-every N` measures FID, KID, precision, recall, density and "
+                      "coverage every N steps.",
+    "runs.age.s": "{n:.0f} s",
+    "runs.age.min": "{n:.0f} min",
+    "runs.age.h": "{n:.1f} h",
+    "runs.age.d": "{n:.1f} days",
     "tab.lab": "Lab",
     "lab.intro": "## The Lab: why WGAN fixes the original GAN, on 2-D points\nA generator turns 2-D noise into "
                  "points and a discriminator (or critic) scores points; both are small MLPs trained with the face "
@@ -526,6 +573,47 @@ ZH: dict[str, str] = {
     "field.gender_steps": "性别步数",
     "msg.no_directions": "{name} 还没有编辑方向：请对其权重文件运行 python -m facegan.editing fit。",
     # Lab
+    "tab.runs": "训练运行",
+    "runs.intro": "`{path}` 中的每一次训练运行，页面打开时每 {seconds} 秒重新读取一次：曲线、固定噪声网格、训练配方和评分，"
+                  "随写随显。只读：这里不会启动或停止训练。`tensorboard --logdir {path}` 显示同样的运行。",
+    "runs.run": "运行",
+    "runs.curves": "曲线",
+    "runs.curves_help": "横轴为生成器步数，名称与 metrics.jsonl 和 TensorBoard 中一致：**loss_d** 和 **loss_g** 是判别器（评论家）"
+                        "和生成器的损失；**d_real** = D(x)，**d_fake** = D(G(z))（DCGAN 为概率，WGAN 为评论家打分）；"
+                        "**wasserstein** = E[D(x)] − E[D(G(z))]，评论家的估计；**images_per_s** 是速度；测量时"
+                        "（`--eval-every`）还有 **fid**、**kid**、**precision**（精确率）、**recall**（召回率）、"
+                        "**density**（密度）和 **coverage**（覆盖率）。虚线：随附生成器的最终数值，标有各自的名称"
+                        "（损失和速度只取与本运行模式相同的生成器）。",
+    "runs.grid": "固定噪声",
+    "runs.timeline": "训练过程中的网格（向回拖动可查看更早的）",
+    "runs.grid_note": "{where} · 第 {index} 个网格，共 {count} 个",
+    "runs.grid_at": "第 {step:,} 步",
+    "runs.grid_final": "最终网格",
+    "runs.no_grids": "还没有固定噪声网格：运行每 `--sample-every` 步写入一个。",
+    "runs.bad_grid": "⚠️ 无法读取 {file}（{error}）。",
+    "runs.none": "`{path}` 中还没有运行。`python train.py --mode dcgan --data DIR` 会把一次运行写到 runs/dcgan；"
+                 "`--runs DIR` 可显示其他文件夹。",
+    "runs.no_folder": "`{path}` 处还没有运行文件夹。`python train.py --mode dcgan --data DIR` 会把一次运行写到 runs/dcgan；"
+                      "`--runs DIR` 可显示其他文件夹。",
+    "runs.not_a_run": "⚠️ `{name}` 不是 `{path}` 中的运行：运行是含有 metrics.jsonl 或 samples_STEP.png 网格的文件夹。",
+    "runs.status": "**{name}** · {state} · 第 {step:,}{total} 步 · 见过 {images:,} 张真实图像 · 每秒 {rate:,.0f} 张图像",
+    "runs.of_steps": " / {steps:,}",
+    "runs.state.training": "🟢 训练中（最后一条记录在 {age}前）",
+    "runs.state.finished": "✅ 已完成",
+    "runs.state.quiet": "⏸ 已有 {age}没有新记录：已停止，或尚未到下一个记录步",
+    "runs.no_metrics": "**{name}** · 还没有指标记录",
+    "runs.damaged": "⚠️ {error}：显示它之前的 {count:,} 条记录。",
+    "runs.cut": "⚠️ metrics.jsonl 以一行写到一半的记录结尾（运行在写入时被停止）：显示其中 {count:,} 条完整记录。",
+    "runs.unreadable": "⚠️ {error}",
+    "runs.bad_config": "⚠️ 无法读取 {file}（{error}）：训练配方未知。",
+    "runs.no_config": "此运行中没有 config.json：未记录其训练配方。",
+    "runs.recipe": "#### 训练配方",
+    "runs.scores": "#### 最新评分，第 {step:,} 步",
+    "runs.no_scores": "还没有测量评分：`--eval-every N` 每 N 步测量 FID、KID、精确率、召回率、密度和覆盖率。",
+    "runs.age.s": "{n:.0f} 秒",
+    "runs.age.min": "{n:.0f} 分钟",
+    "runs.age.h": "{n:.1f} 小时",
+    "runs.age.d": "{n:.1f} 天",
     "tab.lab": "实验室",
     "lab.intro": "## 实验室：在二维点上看 WGAN 如何修正原始 GAN\n生成器把二维噪声变成点，判别器（或评论家）给点打分；两者都是"
                  "小型 MLP，用与人脸模型相同的损失函数训练。教程指出的原始 GAN 的三个问题在这里几秒钟内就能看到并测量："
