@@ -12,15 +12,24 @@ batch size: generator steps/s and real images/s (WGANs use 5 real batches per ge
 and the ratios. Only timed steps after warm-up (and, for the graph, after its capture) count.
 --profile adds, per mode and step kind, a torch.profiler summary of --profile-steps steps: wall time and
 kernel time per step, kernels per step, and the top kernels (full tables appended to the file).
+Last, what TensorBoard events cost (--events-rounds; --events-only for nothing else): whole DCGAN runs through
+Trainer.run without and with events, interleaved round by round, with rows 5× as often as a run's default
+(--events-log-every; --events-sample-every for grids), timed by the wall clock and by the process's CPU time,
+beside the time spent inside the event writer's calls; and the CPU cost of one row and one grid as a share of a
+step at a run's default cadence.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
 from PIL import Image
 from torch import nn
@@ -28,11 +37,14 @@ from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from facegan import training  # noqa: E402
 from facegan.cudagraph import WARMUP_STEPS, GraphedTrainer  # noqa: E402
 from facegan.data import ImageBank, find_images, load_folder  # noqa: E402
+from facegan.events import RunEvents  # noqa: E402
 from facegan.losses import MODES  # noqa: E402
 from facegan.models import Discriminator, Generator, ModelConfig  # noqa: E402
 from facegan.sampling import bf16_is_fast  # noqa: E402
+from facegan.stats import read_metrics  # noqa: E402
 from facegan.training import TrainConfig, Trainer  # noqa: E402
 
 
@@ -142,6 +154,89 @@ def profile(trainer: Trainer, steps: int, out: Path, name: str) -> str:
             f"{len(kernels) / steps:.0f} kernels/step; top: {names}")
 
 
+class TimedEvents(RunEvents):
+    """RunEvents that add up the seconds spent in their calls."""
+
+    seconds = 0.0
+
+
+def timed(method: Callable) -> Callable:
+    def call(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return method(*args, **kwargs)
+        finally:
+            TimedEvents.seconds += time.perf_counter() - start
+    return call
+
+
+for _name in ("__init__", "scalars", "grid", "flush", "close"):
+    setattr(TimedEvents, _name, timed(getattr(RunEvents, _name)))
+
+
+def record_costs(run_dir: Path, out: Path, count: int = 20) -> tuple[float, float]:
+    """CPU seconds (the writer's own thread included: a flush waits for it) to write one metrics row and one
+    fixed-noise grid of a finished run, as TensorBoard events."""
+    row = read_metrics(run_dir / "metrics.jsonl")[-1]
+    grid = torch.from_numpy(np.array(Image.open(run_dir / "samples_final.png"))).permute(2, 0, 1)
+    writer = RunEvents(out, {}, 0, resumed=False)
+    costs = []
+    for write in (lambda step: writer.scalars({**row, "step": step}), lambda step: writer.grid(grid, step)):
+        start = time.process_time()
+        for step in range(count):
+            write(step)
+        writer.flush()
+        costs.append((time.process_time() - start) / count)
+    writer.close()
+    return costs[0], costs[1]
+
+
+def events_overhead(images: torch.Tensor, device: torch.device, amp: bool, args: argparse.Namespace) -> None:
+    """DCGAN runs through Trainer.run without and with events, interleaved (the order alternating each round, so
+    drift in the machine's speed falls on both), timed by the wall clock and by the process's CPU time (the
+    writer's own thread included), and the time spent inside the writer's calls. Then what one row and one grid
+    cost, as a share of a step at a run's default cadence.
+
+    On the CPU the runs use one compute thread: its CPU time stays steady while other programs share the
+    machine, where two threads' waiting for each other does not.
+    """
+    training.RunEvents = TimedEvents  # what Trainer.run opens
+    threads = torch.get_num_threads()
+    if device.type == "cpu":
+        torch.set_num_threads(1)
+    config = TrainConfig.for_mode("dcgan", batch_size=args.events_batch, amp=amp, log_every=args.events_log_every,
+                                  sample_every=args.events_sample_every)
+    timings: dict[bool, list[tuple[float, float]]] = {False: [], True: []}  # (wall, CPU) seconds of each run
+    with tempfile.TemporaryDirectory() as work:
+        for i in range(args.events_rounds):
+            for events in ((False, True) if i % 2 == 0 else (True, False)):
+                trainer = Trainer(config, ImageBank(images, args.events_batch, 0, device), device)
+                wall, cpu = time.perf_counter(), time.process_time()
+                trainer.run(args.events_steps, Path(work) / f"{i}-{events}", progress=False, events=events)
+                timings[events].append((time.perf_counter() - wall, time.process_time() - cpu))
+        row_s, grid_s = record_costs(Path(work) / "0-True", Path(work) / "costs")
+    step_s = 1 / facegan_loop(Trainer(config, ImageBank(images, args.events_batch, 0, device), device),
+                              args.warmup, args.steps)[0]
+    torch.set_num_threads(threads)
+    print(f"TensorBoard events, dcgan batch {args.events_batch}, {args.events_steps} steps a run, a row every "
+          f"{args.events_log_every} steps and a grid every {args.events_sample_every}, {args.events_rounds} rounds "
+          f"interleaved{', one compute thread' if device.type == 'cpu' else ''}:")
+    for clock, name in ((0, "wall clock"), (1, "CPU time")):
+        off, on = ([t[clock] for t in timings[flag]] for flag in (False, True))
+        ratios = sorted(b / a for a, b in zip(off, on, strict=True))
+        print(f"  {name}: {statistics.median(off):.2f} s a run without, {statistics.median(on):.2f} s with "
+              f"(with/without {statistics.median(on) / statistics.median(off):.3f}); each round's with/without: "
+              f"median {statistics.median(ratios):.3f}, {ratios[0]:.3f} to {ratios[-1]:.3f}")
+    inside = TimedEvents.seconds / args.events_rounds
+    print(f"  inside the writer's calls: {inside * 1e3:.0f} ms a run "
+          f"({100 * inside / statistics.median(t[0] for t in timings[True]):.2f}% of its wall time)")
+    default = TrainConfig()
+    share = (row_s / default.log_every + grid_s / default.sample_every) / step_s
+    print(f"  one row {row_s * 1e3:.2f} ms and one grid {grid_s * 1e3:.0f} ms of CPU; at a run's default cadence "
+          f"(a row every {default.log_every} steps, a grid every {default.sample_every}) and this step "
+          f"({step_s:.3f} s): {100 * share:.3f}% of a step")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=Path("data/utkface64"))
@@ -157,6 +252,13 @@ def main() -> None:
                    help="FaceGAN in fp32 (the default where bf16 is slow: CPUs without bf16 units, as train.py does)")
     p.add_argument("--profile-steps", type=int, default=10)
     p.add_argument("--profile", type=Path, help="text file for torch.profiler tables (per mode and step kind)")
+    p.add_argument("--events-rounds", type=int, default=10, help="rounds of the events comparison (0: none)")
+    p.add_argument("--events-only", action="store_true", help="the events comparison only")
+    p.add_argument("--events-steps", type=int, default=60, help="generator steps of each run it times")
+    p.add_argument("--events-batch", type=int, default=16)
+    p.add_argument("--events-log-every", type=int, default=10, help="steps between rows (a run's default: 50)")
+    p.add_argument("--events-sample-every", type=int, default=500,
+                   help="steps between grids (a run's default: sampling one costs far more than logging it)")
     args = p.parse_args()
     device = torch.device(args.device)
     args.amp = bf16_is_fast(device) if args.amp is None else args.amp
@@ -167,6 +269,9 @@ def main() -> None:
     else:
         print(f"device: cpu, {torch.get_num_threads()} threads, torch {torch.__version__}")
     images = load_folder(args.data, 64)  # the cache is built outside the timed region
+    if args.events_only:
+        events_overhead(images, device, args.amp, args)
+        return
     batch = args.batch_sizes[0]
     tutorial_steps = args.tutorial_steps or args.steps
     as_written = tutorial_loop(args.data, device, batch, args.warmup, tutorial_steps, 0)
@@ -213,6 +318,8 @@ def main() -> None:
                 facegan_loop(trainer, max(args.warmup, WARMUP_STEPS + 2), 1)
                 name = f"{mode}-{'graphed' if graphed else 'eager'}-{batch}"
                 print(profile(trainer, args.profile_steps, args.profile, name))
+    if args.events_rounds:
+        events_overhead(images, device, args.amp, args)
 
 
 if __name__ == "__main__":
